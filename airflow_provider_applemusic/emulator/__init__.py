@@ -1,0 +1,7 @@
+"""An emulator of the Apple Music API, for offline tests, demos and benchmarks."""
+
+from __future__ import annotations
+
+from airflow_provider_applemusic.emulator.server import AppleMusicEmulator, EmulatorStats
+
+__all__ = ["AppleMusicEmulator", "EmulatorStats"]

@@ -1,0 +1,66 @@
+"""Command line: ``python -m airflow_provider_applemusic.emulator --port 8765 --albums 500``."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from airflow_provider_applemusic.emulator.server import AppleMusicEmulator
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The emulator's flags; they mirror :class:`AppleMusicEmulator`'s arguments."""
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_provider_applemusic.emulator",
+        description="Serve an emulated Apple Music API on loopback until stopped.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (loopback)")
+    parser.add_argument("--port", type=int, default=8765, help="port (0: any free port)")
+    parser.add_argument("--albums", type=int, default=500, help="library albums to generate")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the generated data")
+    parser.add_argument("--latency-ms", type=float, default=0, help="added latency")
+    parser.add_argument("--rate-limit", type=float, default=None, help="requests/s before 429s")
+    parser.add_argument("--fail-every", type=int, default=0, help="every Nth request a 500")
+    parser.add_argument("--drop-every", type=int, default=0, help="every Nth connection dropped")
+    parser.add_argument("--hidden-every", type=int, default=0, help="every Nth album hidden")
+    parser.add_argument("--add-delay", type=float, default=3.0, help="seconds before adds appear")
+    parser.add_argument("--change-every", type=int, default=0, help="library change every N pages")
+    parser.add_argument("--retry-after", type=float, default=None, help="Retry-After on 429s")
+    parser.add_argument("--ready-file", default=None, help="write the connection JSON here once serving")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the emulator, print the connection line, serve until SIGINT or SIGTERM."""
+    args = build_parser().parse_args(argv)
+    emulator = AppleMusicEmulator(
+        albums=args.albums,
+        seed=args.seed,
+        latency_ms=args.latency_ms,
+        rate_limit=args.rate_limit,
+        fail_every=args.fail_every,
+        drop_every=args.drop_every,
+        hidden_every=args.hidden_every,
+        add_delay=args.add_delay,
+        change_every=args.change_every,
+        retry_after=args.retry_after,
+        host=args.host,
+        port=args.port,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    with emulator:
+        if args.ready_file:
+            with open(args.ready_file, "w", encoding="utf-8") as handle:
+                handle.write(emulator.connection_json())
+        print(f"Apple Music emulator serving on {emulator.url}", flush=True)
+        print(f"AIRFLOW_CONN_APPLE_MUSIC_DEFAULT='{emulator.connection_json()}'", flush=True)
+        stop.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,649 @@
+"""AppleMusicEmulator: the Apple Music API on a loopback socket, quirks and faults included."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import datetime as dt
+import hashlib
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlsplit
+
+from airflow_provider_applemusic.emulator.data import CATALOG_TYPES, LIBRARY_TYPE, Library
+
+MAX_TOKEN_LIFETIME_SECONDS = 15_777_000
+_REASONS = {
+    200: "OK",
+    202: "Accepted",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+FAULT_KINDS = ("429", "500", "503", "drop", "slow", "truncate", "no_data", "not_json")
+
+
+@dataclass
+class EmulatorStats:
+    """What the emulator saw; read it from tests and benchmarks."""
+
+    requests: int = 0
+    statuses: collections.Counter[int] = field(default_factory=collections.Counter)
+    in_flight: int = 0
+    max_in_flight: int = 0
+    page_sizes: collections.Counter[int] = field(default_factory=collections.Counter)
+    paths: collections.Counter[str] = field(default_factory=collections.Counter)
+    dropped: int = 0
+    posts: int = 0
+
+
+@dataclass
+class _Response:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+    truncate: bool = False
+
+
+def _error(status: int, title: str, detail: str, code: str, parameter: str | None = None) -> _Response:
+    error: dict[str, Any] = {
+        "id": str(uuid.uuid4()).upper(),
+        "title": title,
+        "detail": detail,
+        "status": str(status),
+        "code": code,
+    }
+    if parameter:
+        error["source"] = {"parameter": parameter}
+    return _Response(status, json.dumps({"errors": [error]}).encode())
+
+
+def _json(status: int, payload: Any) -> _Response:
+    return _Response(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+
+
+class AppleMusicEmulator:
+    """
+    An Apple Music API emulator serving real HTTP on a loopback port, for tests and demos.
+
+    Use it as a context manager; it serves from a background thread::
+
+        with AppleMusicEmulator(albums=500) as emu:
+            os.environ["AIRFLOW_CONN_APPLE_MUSIC_DEFAULT"] = emu.connection_json()
+
+    It checks developer tokens (ES256 signature, ``kid``, ``iss``, ``iat``, ``exp``, lifetime)
+    and the Music User Token like the service, and reproduces its quirks: ``next`` without
+    ``limit``, short pages while ``next`` is present (``hidden_every``), alphabetical order
+    ignoring articles and case, optional attributes missing, 202 then ``add_delay`` seconds
+    before added items appear, unknown ids silently ignored.
+
+    :param albums: library albums to generate.
+    :param seed: seed of the generated library, catalog, key and tokens.
+    :param latency_ms: added latency of every response.
+    :param rate_limit: requests a second above which it answers 429 without ``Retry-After``.
+    :param fail_every: every Nth request answers 500 with code 50001 (0: never).
+    :param drop_every: every Nth request has its connection dropped without an answer (0: never).
+    :param hidden_every: every Nth album is hidden: pages come back short, ``next`` present.
+    :param add_delay: seconds before added items appear in the library.
+    :param change_every: every Nth library page served, one album is added and one removed.
+    :param retry_after: when set, 429s carry ``Retry-After`` with this many seconds.
+    :param host: address to bind (loopback).
+    :param port: port to bind (0: any free port).
+    """
+
+    def __init__(
+        self,
+        albums: int = 500,
+        seed: int = 7,
+        latency_ms: float = 0,
+        rate_limit: float | None = None,
+        fail_every: int = 0,
+        drop_every: int = 0,
+        hidden_every: int = 0,
+        add_delay: float = 3.0,
+        change_every: int = 0,
+        retry_after: float | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        self.latency_ms = latency_ms
+        self.rate_limit = rate_limit
+        self.fail_every = fail_every
+        self.drop_every = drop_every
+        self.add_delay = add_delay
+        self.change_every = change_every
+        self.retry_after = retry_after
+        self.host = host
+        self.port = port
+        self.seed = seed
+        digest = hashlib.sha256(f"apple-music-emulator:{seed}".encode()).hexdigest()
+        self.team_id = "T" + digest[:9].upper()
+        self.key_id = "K" + digest[9:18].upper()
+        self.user_token = "emu." + hashlib.sha256(f"user:{seed}".encode()).hexdigest() * 2
+        secret = int(digest, 16) % (2**255) + 1
+        self._private_key = ec.derive_private_key(secret, ec.SECP256R1())
+        self.public_key = self._private_key.public_key()
+        self.private_key_pem = self._private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+        self._lock = threading.RLock()
+        self._library = Library(seed=seed, hidden_every=hidden_every)
+        self._library.populate(albums)
+        self._pending: list[tuple[float, str, str]] = []
+        self._seen_tokens: set[str] = set()
+        self._revoked_tokens: set[str] = set()
+        self._valid_tokens: dict[str, float] = {}
+        self._user_token_revoked = False
+        self._window: collections.deque[float] = collections.deque()
+        self._faults: list[list[Any]] = []
+        self._library_pages_served = 0
+        self.stats = EmulatorStats()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.base_events.Server | None = None
+        self._connections: set[asyncio.StreamWriter] = set()
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> AppleMusicEmulator:
+        """Start serving in a background thread; returns once the port is bound."""
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                self._server = loop.run_until_complete(
+                    asyncio.start_server(
+                        self._serve_connection, self.host, self.port, limit=1 << 20, backlog=1024
+                    )
+                )
+                self.port = self._server.sockets[0].getsockname()[1]
+            except BaseException as err:  # noqa: BLE001 - handed to the starting thread
+                failure.append(err)
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="apple-music-emulator", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close every connection."""
+        loop = self._loop
+        if loop is None or self._thread is None:
+            return
+
+        async def shutdown() -> None:
+            assert self._server is not None
+            self._server.close()
+            for writer in list(self._connections):
+                writer.transport.abort()
+            await self._server.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        self._thread.join(timeout=10)
+        self._loop = None
+        self._thread = None
+
+    def restart(self, *, lose_pending: bool = True) -> None:
+        """Stop and start again on the same port; pending adds are lost, like a real restart."""
+        self.stop()
+        if lose_pending:
+            with self._lock:
+                self._pending.clear()
+        self.start()
+
+    def __enter__(self) -> AppleMusicEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- what tests read ---------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:43210``."""
+        return f"http://{self.host}:{self.port}"
+
+    def connection_dict(self) -> dict[str, Any]:
+        """The ``apple_music`` connection for this emulator, as Airflow's JSON form."""
+        return {
+            "conn_type": "apple_music",
+            "host": self.url,
+            "login": self.team_id,
+            "password": self.private_key_pem,
+            "extra": {"key_id": self.key_id, "music_user_token": self.user_token},
+        }
+
+    def connection_json(self) -> str:
+        """JSON for ``AIRFLOW_CONN_APPLE_MUSIC_DEFAULT``."""
+        return json.dumps(self.connection_dict())
+
+    def connection_uri(self) -> str:
+        """URI for ``AIRFLOW_CONN_APPLE_MUSIC_DEFAULT`` (``apple-music://http://...``)."""
+        return (
+            f"apple-music://{quote(self.team_id, safe='')}:{quote(self.private_key_pem, safe='')}"
+            f"@{self.host}:{self.port}/?__extra__="
+            + quote(json.dumps({"key_id": self.key_id, "music_user_token": self.user_token}), safe="")
+        )
+
+    def library(self) -> list[dict[str, Any]]:
+        """The visible library albums, in the API's order, as the API returns them."""
+        with self._lock:
+            self._materialize()
+            return [self._library.album_resource(a, False) for a in self._library.visible_albums()]
+
+    def catalog_ids(self, kind: str = "albums", in_library: bool = False) -> list[str]:
+        """Catalog ids of ``kind``: those not in the library, or (``in_library``) those in it."""
+        with self._lock:
+            self._materialize()
+            owned = self._library.in_library[kind]
+            return [cid for cid in self._library.catalog[kind] if (cid in owned) == in_library]
+
+    def library_ids(self, kind: str = "albums") -> dict[str, str]:
+        """``{catalog_id: library_id}`` of everything of ``kind`` in the library now."""
+        with self._lock:
+            self._materialize()
+            return dict(self._library.in_library[kind])
+
+    def revoke_developer_tokens(self) -> None:
+        """Refuse (401) every developer token presented so far; fresh tokens are accepted."""
+        with self._lock:
+            self._revoked_tokens |= self._seen_tokens
+            self._valid_tokens.clear()
+
+    def revoke_user_token(self, revoked: bool = True) -> None:
+        """Refuse (403) the Music User Token from now on (or accept it again)."""
+        with self._lock:
+            self._user_token_revoked = revoked
+
+    def inject(self, kind: str, count: int = 1, path_prefix: str = "/") -> None:
+        """
+        Answer the next ``count`` requests under ``path_prefix`` with a fault.
+
+        Kinds: ``429`` (no Retry-After), ``500`` (code 50001), ``503``, ``drop`` (connection
+        closed without an answer), ``slow`` (answer after 60 s), ``truncate`` (200 with half a
+        body), ``no_data`` (200 whose body lacks ``data``), ``not_json`` (200 with HTML).
+        """
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}, got {kind!r}")
+        with self._lock:
+            self._faults.append([kind, count, path_prefix])
+
+    def change_library(self, add: int = 1, remove: int = 1) -> tuple[list[str], list[str]]:
+        """Add ``add`` new albums and remove ``remove`` visible ones; return their library ids."""
+        with self._lock:
+            return self._change_library(add, remove)
+
+    def reset_stats(self) -> None:
+        """Start counting afresh."""
+        with self._lock:
+            in_flight = self.stats.in_flight
+            self.stats = EmulatorStats(in_flight=in_flight)
+
+    # -- serving -----------------------------------------------------------------------
+
+    async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._connections.add(writer)
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+                    return
+                lines = head.decode("latin-1").split("\r\n")
+                try:
+                    method, target, _version = lines[0].split(" ", 2)
+                except ValueError:
+                    return
+                headers: dict[str, str] = {}
+                for line in lines[1:]:
+                    if ":" in line:
+                        name, value = line.split(":", 1)
+                        headers[name.strip().lower()] = value.strip()
+                length = int(headers.get("content-length") or 0)
+                if length:
+                    try:
+                        await reader.readexactly(length)
+                    except (asyncio.IncompleteReadError, ConnectionError):
+                        return
+                response = await self._respond(method, target, headers)
+                if response.drop:
+                    writer.transport.abort()
+                    return
+                body = response.body
+                if response.truncate:
+                    head_bytes = self._head(response.status, response.headers, len(body))
+                    writer.write(head_bytes + body[: max(1, len(body) // 2)])
+                    await writer.drain()
+                    writer.transport.abort()
+                    return
+                writer.write(self._head(response.status, response.headers, len(body)) + body)
+                await writer.drain()
+                if headers.get("connection", "").lower() == "close":
+                    return
+        except (ConnectionError, asyncio.CancelledError):
+            return
+        finally:
+            self._connections.discard(writer)
+            writer.transport.abort()
+
+    @staticmethod
+    def _head(status: int, headers: dict[str, str], length: int) -> bytes:
+        lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}"]
+        merged = {"Content-Type": "application/json;charset=utf-8", **headers}
+        merged["Content-Length"] = str(length)
+        lines += [f"{name}: {value}" for name, value in merged.items()]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    async def _respond(self, method: str, target: str, headers: dict[str, str]) -> _Response:
+        with self._lock:
+            self.stats.requests += 1
+            self.stats.in_flight += 1
+            self.stats.max_in_flight = max(self.stats.max_in_flight, self.stats.in_flight)
+            number = self.stats.requests
+        try:
+            if self.latency_ms:
+                await asyncio.sleep(self.latency_ms / 1000)
+            with self._lock:
+                response, slow = self._handle(number, method, target, headers)
+            if slow:
+                await asyncio.sleep(60)
+            with self._lock:
+                if response.drop:
+                    self.stats.dropped += 1
+                else:
+                    self.stats.statuses[response.status] += 1
+            return response
+        finally:
+            with self._lock:
+                self.stats.in_flight -= 1
+
+    def _take_fault(self, path: str) -> str | None:
+        for fault in self._faults:
+            kind, count, prefix = fault
+            if count > 0 and path.startswith(prefix):
+                fault[1] -= 1
+                if fault[1] <= 0:
+                    self._faults.remove(fault)
+                return str(kind)
+        return None
+
+    def _handle(
+        self, number: int, method: str, target: str, headers: dict[str, str]
+    ) -> tuple[_Response, bool]:
+        parts = urlsplit(target)
+        path = parts.path
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        self.stats.paths[path] += 1
+        fault = self._take_fault(path)
+        if fault == "drop" or (self.drop_every and number % self.drop_every == 0):
+            return _Response(0, drop=True), False
+        if fault == "slow":
+            return _Response(504, b""), True
+        if fault in ("500",) or (self.fail_every and number % self.fail_every == 0):
+            return _error(500, "Upstream Service Error", "Upstream service error.", "50001"), False
+        if fault == "503":
+            return _error(503, "Service Unavailable", "Try again later.", "50301"), False
+        if fault == "429" or self._throttled():
+            extra = {"Retry-After": f"{self.retry_after:g}"} if self.retry_after is not None else {}
+            response = _error(429, "Too Many Requests", "Rate limit exceeded.", "42900")
+            response.headers.update(extra)
+            return response, False
+        auth = self._check_developer_token(headers.get("authorization", ""))
+        if auth is not None:
+            return auth, False
+        self._materialize()
+        response = self._route(method, path, query, headers)
+        if fault == "truncate" and response.status == 200:
+            response.truncate = True
+        elif fault == "no_data" and response.status == 200:
+            response = _json(200, {"meta": {}})
+        elif fault == "not_json" and response.status == 200:
+            response = _Response(200, b"<html>Service temporarily unavailable</html>")
+        return response, False
+
+    def _throttled(self) -> bool:
+        if not self.rate_limit:
+            return False
+        now = time.monotonic()
+        while self._window and self._window[0] <= now - 1.0:
+            self._window.popleft()
+        if len(self._window) >= self.rate_limit:
+            return True
+        self._window.append(now)
+        return False
+
+    def _check_developer_token(self, authorization: str) -> _Response | None:
+        import jwt
+
+        refused = _Response(401, b"")
+        if not authorization.startswith("Bearer "):
+            return refused
+        token = authorization[len("Bearer ") :].strip()
+        now = time.time()
+        if token in self._revoked_tokens:
+            return refused
+        expires = self._valid_tokens.get(token)
+        if expires is not None and expires > now:
+            return None
+        try:
+            header = jwt.get_unverified_header(token)
+            claims = jwt.decode(
+                token,
+                self.public_key,
+                algorithms=["ES256"],
+                issuer=self.team_id,
+                options={"require": ["iss", "iat", "exp"], "verify_iat": False},
+                leeway=0,
+            )
+        except jwt.PyJWTError:
+            return refused
+        if header.get("kid") != self.key_id:
+            return refused
+        iat, exp = claims["iat"], claims["exp"]
+        if not isinstance(iat, int) or not isinstance(exp, int):
+            return refused
+        if iat > now + 60 or exp - iat > MAX_TOKEN_LIFETIME_SECONDS or exp <= iat:
+            return refused
+        self._seen_tokens.add(token)
+        self._valid_tokens[token] = float(exp)
+        return None
+
+    def _check_user_token(self, headers: dict[str, str]) -> _Response | None:
+        given = headers.get("music-user-token")
+        if not given or given != self.user_token or self._user_token_revoked:
+            return _error(403, "Forbidden", "Invalid authentication", "40300")
+        return None
+
+    # -- routes --------------------------------------------------------------------------
+
+    def _route(self, method: str, path: str, query: dict[str, str], headers: dict[str, str]) -> _Response:
+        segments = [s for s in path.split("/") if s]
+        if segments[:2] == ["v1", "me"]:
+            denied = self._check_user_token(headers)
+            if denied is not None:
+                return denied
+            if segments == ["v1", "me", "library"]:
+                if method != "POST":
+                    return _error(405, "Method Not Allowed", "Use POST.", "40500")
+                return self._add(query)
+            if method != "GET":
+                return _error(405, "Method Not Allowed", "Use GET.", "40500")
+            if segments == ["v1", "me", "storefront"]:
+                return _json(200, {"data": [self._storefront_resource("us")]})
+            if segments == ["v1", "me", "library", "albums"]:
+                return self._library_albums(query)
+            if segments[:4] == ["v1", "me", "library", "albums"] and len(segments) == 5:
+                return self._library_album(segments[4], query)
+        if segments[:2] == ["v1", "catalog"] and len(segments) == 4 and segments[3] in CATALOG_TYPES:
+            if method != "GET":
+                return _error(405, "Method Not Allowed", "Use GET.", "40500")
+            if query.get("relate") == "library":
+                denied = self._check_user_token(headers)
+                if denied is not None:
+                    return denied
+            return self._catalog(segments[2], segments[3], query)
+        return _error(404, "Resource Not Found", f"No resource at {path}.", "40400")
+
+    @staticmethod
+    def _storefront_resource(storefront: str) -> dict[str, Any]:
+        return {
+            "id": storefront,
+            "type": "storefronts",
+            "href": f"/v1/storefronts/{storefront}",
+            "attributes": {
+                "name": "United States",
+                "defaultLanguageTag": "en-US",
+                "supportedLanguageTags": ["en-US", "es-MX"],
+                "explicitContentPolicy": "allowed",
+            },
+        }
+
+    @staticmethod
+    def _int_param(query: dict[str, str], name: str, default: int, low: int, high: int) -> int | _Response:
+        raw = query.get(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            return _error(
+                400,
+                "Invalid Parameter Value",
+                f"Value must be an integer from {low} to {high}",
+                "40005",
+                parameter=name,
+            )
+        return value
+
+    def _library_albums(self, query: dict[str, str]) -> _Response:
+        include_catalog = "catalog" in query.get("include", "").split(",")
+        if "ids" in query:
+            ids = [i for i in query["ids"].split(",") if i]
+            found = [self._library.albums[i] for i in ids if i in self._library.albums]
+            return _json(200, {"data": [self._library.album_resource(a, include_catalog) for a in found]})
+        limit = self._int_param(query, "limit", 25, 1, 100)
+        if isinstance(limit, _Response):
+            return limit
+        offset = self._int_param(query, "offset", 0, 0, 10**9)
+        if isinstance(offset, _Response):
+            return offset
+        self.stats.page_sizes[limit] += 1
+        order = self._library.order
+        window = order[offset : offset + limit]
+        albums = [self._library.albums[i] for _, i in window]
+        body: dict[str, Any] = {
+            "data": [self._library.album_resource(a, include_catalog) for a in albums if not a.hidden],
+            "meta": {"total": len(order)},
+        }
+        if offset + limit < len(order):
+            body["next"] = f"/v1/me/library/albums?offset={offset + limit}"
+        self._library_pages_served += 1
+        if self.change_every and self._library_pages_served % self.change_every == 0:
+            self._change_library(1, 1)
+        return _json(200, body)
+
+    def _library_album(self, library_id: str, query: dict[str, str]) -> _Response:
+        album = self._library.albums.get(library_id)
+        if album is None or album.hidden:
+            return _error(404, "Resource Not Found", f"Resource with id {library_id} not found", "40400")
+        resource = self._library.album_resource(album, "catalog" in query.get("include", ""))
+        tracks = [
+            {"id": f"i.{album.library_id[2:]}{n:02d}", "type": "library-songs"}
+            for n in range(1, int(album.attributes["trackCount"]) + 1)
+        ]
+        resource.setdefault("relationships", {})["tracks"] = {
+            "href": f"/v1/me/library/albums/{library_id}/tracks",
+            "data": tracks,
+        }
+        return _json(200, {"data": [resource]})
+
+    def _add(self, query: dict[str, str]) -> _Response:
+        requested = {
+            key[len("ids[") : -1]: value
+            for key, value in query.items()
+            if key.startswith("ids[") and key.endswith("]")
+        }
+        if not requested:
+            return _error(400, "Invalid Parameter Value", "ids is required", "40005", "ids")
+        self.stats.posts += 1
+        due = time.monotonic() + self.add_delay
+        for kind, value in requested.items():
+            if kind not in CATALOG_TYPES:
+                return _error(400, "Invalid Parameter Value", f"Unknown type {kind}", "40005", f"ids[{kind}]")
+            for catalog_id in value.split(","):
+                if catalog_id in self._library.catalog[kind]:
+                    self._pending.append((due, kind, catalog_id))
+        return _Response(202, b"")
+
+    def _materialize(self) -> None:
+        if not self._pending:
+            return
+        now = time.monotonic()
+        ready = [item for item in self._pending if item[0] <= now]
+        if not ready:
+            return
+        self._pending = [item for item in self._pending if item[0] > now]
+        moment = dt.datetime.now(dt.timezone.utc)
+        for _, kind, catalog_id in ready:
+            self._library.add_item(kind, catalog_id, moment)
+
+    def _catalog(self, storefront: str, kind: str, query: dict[str, str]) -> _Response:
+        ids = [i for i in query.get("ids", "").split(",") if i]
+        if not ids:
+            return _error(400, "Invalid Parameter Value", "ids is required", "40005", "ids")
+        if len(ids) > 100:
+            return _error(400, "Invalid Parameter Value", "At most 100 ids are allowed", "40005", "ids")
+        relate = query.get("relate") == "library"
+        data = []
+        for catalog_id in ids:
+            if catalog_id not in self._library.catalog[kind]:
+                continue
+            resource = self._library.catalog_resource(kind, catalog_id, storefront)
+            if relate:
+                library_id = self._library.in_library[kind].get(catalog_id)
+                resource["relationships"] = {
+                    "library": {
+                        "href": f"/v1/catalog/{storefront}/{kind}/{catalog_id}/library",
+                        "data": [{"id": library_id, "type": LIBRARY_TYPE[kind]}] if library_id else [],
+                    }
+                }
+            data.append(resource)
+        return _json(200, {"data": data})
+
+    def _change_library(self, add: int, remove: int) -> tuple[list[str], list[str]]:
+        library = self._library
+        added = [library.add_album(library.make_catalog_album()).library_id for _ in range(add)]
+        visible = [a.library_id for a in library.visible_albums() if a.library_id not in added]
+        removed = library.rng.sample(visible, min(remove, len(visible)))
+        for library_id in removed:
+            library.remove_album(library_id)
+        return added, removed

@@ -1,0 +1,133 @@
+"""Provider metadata read by Airflow through the ``apache_airflow_provider`` entry point."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_applemusic import __version__
+
+_HOOK = "airflow_provider_applemusic.hooks.apple_music.AppleMusicHook"
+
+
+def _text(label: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {
+        "label": label,
+        "description": description,
+        "schema": {"type": ["string", "null"], **schema},
+    }
+
+
+def _number(label: str, description: str, kind: str, **schema: Any) -> dict[str, Any]:
+    return {"label": label, "description": description, "schema": {"type": [kind, "null"], **schema}}
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Name, versions, modules and the ``apple_music`` connection form of this provider."""
+    return {
+        "package-name": "airflow-provider-applemusic",
+        "name": "Apple Music",
+        "description": "Apple Music API: library export to S3, adding to a library, waiting "
+        "for items to appear.",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": "Apple Music",
+                "external-doc-url": "https://developer.apple.com/documentation/applemusicapi",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [
+            {
+                "integration-name": "Apple Music",
+                "python-modules": ["airflow_provider_applemusic.hooks.apple_music"],
+            }
+        ],
+        "connection-types": [
+            {
+                "connection-type": "apple_music",
+                "hook-class-name": _HOOK,
+                "hook-name": "Apple Music",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "port"],
+                    "relabeling": {
+                        "host": "API base URL",
+                        "login": "Team ID",
+                        "password": "Private key (.p8)",
+                    },
+                    "placeholders": {
+                        "host": "https://api.music.apple.com",
+                        "login": "10-character Team ID, e.g. A1B2C3D4E5",
+                        "password": "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----",
+                    },
+                },
+                "conn-fields": {
+                    "key_id": _text(
+                        "Key ID",
+                        "The 10-character Key ID of your MusicKit key, e.g. ABC123DEFG "
+                        "(Certificates, Identifiers & Profiles > Keys).",
+                        pattern="^[A-Z0-9]{10}$",
+                        examples=["ABC123DEFG"],
+                    ),
+                    "music_user_token": _text(
+                        "Music User Token",
+                        "The user's Music User Token, obtained with MusicKit on a device or web "
+                        "page; required for library requests.",
+                        format="password",
+                    ),
+                    "private_key_path": _text(
+                        "Private key path",
+                        "Optional: path to the .p8 file instead of pasting it as the password; "
+                        "it must exist on every worker and on the triggerer, "
+                        "e.g. /opt/airflow/secrets/AuthKey_ABC123DEFG.p8",
+                        examples=["/opt/airflow/secrets/AuthKey_ABC123DEFG.p8"],
+                    ),
+                    "developer_token": _text(
+                        "Developer token",
+                        "Optional: a pre-minted developer token (JWT) used as is instead of the "
+                        "key; it cannot be renewed when it expires.",
+                        format="password",
+                    ),
+                    "storefront": _text(
+                        "Storefront",
+                        "Optional: two-letter storefront for catalog look-ups, e.g. us; by "
+                        "default read from GET /v1/me/storefront.",
+                        pattern="^[a-z]{2}$",
+                        examples=["us"],
+                    ),
+                    "token_lifetime_seconds": _number(
+                        "Developer token lifetime (s)",
+                        "Optional: lifetime of minted developer tokens, 60 to 15777000 "
+                        "(default 43200, 12 h).",
+                        "integer",
+                        minimum=60,
+                        maximum=15_777_000,
+                        examples=[43200],
+                    ),
+                    "timeout_seconds": _number(
+                        "Request timeout (s)",
+                        "Optional: timeout of each request (default 30).",
+                        "number",
+                        minimum=0,
+                        maximum=3600,
+                        examples=[30],
+                    ),
+                    "max_attempts": _number(
+                        "Attempts per request",
+                        "Optional: attempts per request, 1 to 100 (default 8).",
+                        "integer",
+                        minimum=1,
+                        maximum=100,
+                        examples=[8],
+                    ),
+                    "max_retry_seconds": _number(
+                        "Retry budget (s)",
+                        "Optional: total seconds one request may spend retrying (default 300).",
+                        "number",
+                        minimum=0,
+                        maximum=86400,
+                        examples=[300],
+                    ),
+                },
+            }
+        ],
+    }

@@ -1,0 +1,474 @@
+"""AppleMusicHook: the ``apple_music`` connection, developer and user tokens, and resilient HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
+
+from airflow.sdk import BaseHook
+
+from airflow_provider_applemusic.connection import (
+    DEFAULT_CONN_ID,
+    AppleMusicSettings,
+    settings_from_connection,
+)
+from airflow_provider_applemusic.exceptions import (
+    AppleMusicConfigError,
+    AppleMusicDeveloperTokenError,
+    AppleMusicError,
+    AppleMusicRequestError,
+    AppleMusicUserTokenError,
+)
+from airflow_provider_applemusic.http_policy import (
+    AdaptiveConcurrency,
+    CallContext,
+    RetryPolicy,
+    TransientError,
+    connection_failure,
+    evaluate_response,
+    retrying_kwargs,
+)
+from airflow_provider_applemusic.ids import add_batches, chunks, normalize_ids
+from airflow_provider_applemusic.tokens import DeveloperTokenMinter, get_minter, mask
+
+if TYPE_CHECKING:
+    import requests
+
+LIBRARY_ALBUMS_PATH = "/v1/me/library/albums"
+MAX_PAGE_SIZE = 100
+#: each page after the first starts this many positions early, to notice shifted offsets
+PAGING_OVERLAP = 1
+#: how many times a page whose overlap shows no known album is fetched again from further back
+PAGING_STEP_BACKS = 3
+
+
+def validate_page_size(page_size: Any, *, param: str = "page_size") -> int:
+    """Return ``page_size`` if it is an integer from 1 to 100, else raise naming ``param``."""
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or not (1 <= page_size <= MAX_PAGE_SIZE):
+        raise AppleMusicConfigError(
+            f"{param} must be an integer from 1 to {MAX_PAGE_SIZE}, got {page_size!r}"
+        )
+    return page_size
+
+
+def join_include(include: Iterable[str] | str | None, *, param: str = "include") -> str | None:
+    """Turn ``include`` (a list of relationship names, or one string) into the API's value."""
+    if include is None:
+        return None
+    names = include.split(",") if isinstance(include, str) else list(include)
+    cleaned = []
+    for name in names:
+        if not isinstance(name, str) or not name.strip().replace("-", "").isalnum():
+            raise AppleMusicConfigError(
+                f"{param} must be relationship names such as ['catalog', 'artists'], got {name!r}"
+            )
+        cleaned.append(name.strip())
+    return ",".join(cleaned) or None
+
+
+def library_albums_params(
+    offset: int, page_size: int, include: str | None, language: str | None
+) -> dict[str, str]:
+    """Query parameters of one library-albums page."""
+    params = {"limit": str(page_size), "offset": str(offset)}
+    if include:
+        params["include"] = include
+    if language:
+        params["l"] = language
+    return params
+
+
+def next_page_request(
+    next_path: str, page_size: int, include: str | None, language: str | None
+) -> tuple[str, dict[str, str]]:
+    """
+    Path and parameters for the service's ``next`` link, repaired.
+
+    ``next`` carries ``offset`` but drops ``limit`` (the page size would fall to 25), and may
+    drop ``include`` and ``l``: re-apply them.
+    """
+    parts = urlsplit(next_path)
+    params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    params["limit"] = str(page_size)
+    if include and "include" not in params:
+        params["include"] = include
+    if language and "l" not in params:
+        params["l"] = language
+    return parts.path, params
+
+
+class AppleMusicHook(BaseHook):
+    """
+    Talk to the Apple Music API with an ``apple_music`` connection.
+
+    Mints ES256 developer tokens from the connection's Team ID, Key ID and ``.p8`` key (cached,
+    renewed before expiry and after a 401), sends the Music User Token, and runs every request
+    through one retry policy (429, 5xx and connection errors, exponential backoff with full
+    jitter, ``Retry-After`` honoured) and one adaptive limit on requests in flight.
+
+    :param apple_music_conn_id: the connection to use.
+    :param timeout_seconds: per-request timeout; wins over the connection's extra.
+    :param max_attempts: attempts per request; wins over the connection's extra.
+    :param max_retry_seconds: total seconds one request may spend retrying; wins over the extra.
+    :param max_concurrency: the most requests of this hook in flight at once.
+    """
+
+    conn_name_attr = "apple_music_conn_id"
+    default_conn_name = DEFAULT_CONN_ID
+    conn_type = "apple_music"
+    hook_name = "Apple Music"
+
+    def __init__(
+        self,
+        apple_music_conn_id: str = DEFAULT_CONN_ID,
+        *,
+        timeout_seconds: float | None = None,
+        max_attempts: int | None = None,
+        max_retry_seconds: float | None = None,
+        max_concurrency: int = 8,
+    ) -> None:
+        super().__init__()
+        self.apple_music_conn_id = apple_music_conn_id
+        self._overrides = {
+            "timeout_seconds": timeout_seconds,
+            "max_attempts": max_attempts,
+            "max_retry_seconds": max_retry_seconds,
+        }
+        if (
+            isinstance(max_concurrency, bool)
+            or not isinstance(max_concurrency, int)
+            or not (1 <= max_concurrency <= 64)
+        ):
+            raise AppleMusicConfigError(
+                f"max_concurrency must be an integer from 1 to 64, got {max_concurrency!r}"
+            )
+        self.concurrency = AdaptiveConcurrency(max_concurrency)
+
+    # -- configuration -------------------------------------------------------------------
+
+    @cached_property
+    def settings(self) -> AppleMusicSettings:
+        """The connection, validated (raises :class:`AppleMusicConfigError` naming the field)."""
+        conn = self.get_connection(self.apple_music_conn_id)
+        settings = settings_from_connection(conn, self._overrides)
+        mask(settings.music_user_token)
+        mask(settings.developer_token)
+        return settings
+
+    @cached_property
+    def _minter(self) -> DeveloperTokenMinter | None:
+        settings = self.settings
+        if settings.developer_token:
+            return None
+        assert settings.team_id and settings.key_id and settings.private_key_pem
+        return get_minter(
+            settings.team_id,
+            settings.key_id,
+            settings.private_key_pem,
+            settings.token_lifetime_seconds,
+        )
+
+    @cached_property
+    def retry_policy(self) -> RetryPolicy:
+        """The retry policy built from the connection and the constructor's overrides."""
+        return RetryPolicy(
+            max_attempts=self.settings.max_attempts,
+            max_retry_seconds=self.settings.max_retry_seconds,
+        )
+
+    @cached_property
+    def session(self) -> requests.Session:
+        """A pooled session (proxy and CA-bundle environment variables are honoured)."""
+        import requests
+        from requests.adapters import HTTPAdapter
+
+        session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        session.headers["Accept"] = "application/json"
+        return session
+
+    def get_conn(self) -> requests.Session:
+        """Return the pooled ``requests.Session``."""
+        return self.session
+
+    def validate(self) -> None:
+        """Check every connection field, and the key, without sending anything."""
+        _ = self._minter
+
+    def get_developer_token(self) -> str:
+        """Return a valid developer token: the pre-minted one, or a cached or fresh ES256 JWT."""
+        minter = self._minter
+        if minter is None:
+            assert self.settings.developer_token
+            return self.settings.developer_token
+        return minter.token()
+
+    # -- HTTP ----------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        user_token: bool = True,
+        expect_json: bool = True,
+    ) -> Any:
+        """
+        Send one API request under the retry policy and return its decoded JSON body.
+
+        :param method: HTTP method.
+        :param path: path below the host, e.g. ``/v1/me/storefront``.
+        :param params: query parameters.
+        :param user_token: send the Music User Token.
+        :param expect_json: decode the body (False for 202 responses without one).
+        """
+        from tenacity import Retrying
+
+        settings = self.settings
+        minter = self._minter
+        user_token_value = settings.require_user_token() if user_token else None
+        url = settings.base_url + path
+        reminted = False
+
+        def attempt() -> Any:
+            nonlocal reminted
+            import requests
+
+            token = self.get_developer_token()
+            headers = {"Authorization": f"Bearer {token}"}
+            if user_token_value:
+                headers["Music-User-Token"] = user_token_value
+            ctx = CallContext(
+                method,
+                path,
+                settings.conn_id,
+                can_remint=minter is not None and not reminted,
+                pre_minted=minter is None,
+            )
+            with self.concurrency.slot() as slot:
+                try:
+                    response = self.session.request(
+                        method,
+                        url,
+                        params=params,
+                        headers=headers,
+                        timeout=settings.timeout_seconds,
+                    )
+                    body = response.content
+                except requests.RequestException as err:
+                    raise connection_failure(method, path, err) from None
+                slot.status = response.status_code
+            try:
+                return evaluate_response(
+                    ctx, response.status_code, response.headers, body, expect_json=expect_json
+                )
+            except TransientError as err:
+                if err.remint and minter is not None:
+                    reminted = True
+                    minter.invalidate(token)
+                raise
+
+        def on_retry(err: TransientError, sleep: float) -> None:
+            self.concurrency.note_retry()
+            self.log.warning("Retrying in %.2f s: %s", sleep, err.final)
+
+        return Retrying(**retrying_kwargs(self.retry_policy, on_retry))(attempt)
+
+    # -- library albums ------------------------------------------------------------------
+
+    def get_library_albums_page(
+        self,
+        offset: int = 0,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+        include: Iterable[str] | str | None = None,
+        language: str | None = None,
+    ) -> dict[str, Any]:
+        """
+        Fetch one page of the user's library albums, as the API returned it.
+
+        :param offset: index of the first album of the page.
+        :param page_size: albums per page, 1 to 100.
+        :param include: relationships to include, e.g. ``["catalog"]``.
+        :param language: the API's ``l`` (a language tag).
+        :return: the page body: ``data``, ``next`` (when more follow) and ``meta``.
+        """
+        validate_page_size(page_size)
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise AppleMusicConfigError(f"offset must be a non-negative integer, got {offset!r}")
+        params = library_albums_params(offset, page_size, join_include(include), language)
+        return self._page(LIBRARY_ALBUMS_PATH, params)
+
+    def _page(self, path: str, params: Mapping[str, str]) -> dict[str, Any]:
+        body: dict[str, Any] = self.request("GET", path, params)
+        if not isinstance(body.get("data"), list):
+            raise AppleMusicRequestError(
+                f"Apple Music GET {path} answered without a 'data' list", status=200, path=path
+            )
+        return body
+
+    def iter_library_albums(
+        self,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+        include: Iterable[str] | str | None = None,
+        language: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """
+        Yield every library album, as the API returned it, in the API's order.
+
+        Follows ``next`` until it is absent (short pages are not the end), re-applying
+        ``limit``, ``include`` and ``l`` that ``next`` drops. Offsets shift when the library
+        changes while paging, so each page after the first starts one position early: the album
+        seen last must come back, else the page is fetched again from further back. Ids already
+        yielded are skipped. An album present throughout is yielded exactly once.
+
+        :param page_size: albums per page, 1 to 100.
+        :param include: relationships to include, e.g. ``["catalog"]``.
+        :param language: the API's ``l`` (a language tag).
+        """
+        validate_page_size(page_size)
+        joined = join_include(include)
+        path = LIBRARY_ALBUMS_PATH
+        params = library_albums_params(0, page_size, joined, language)
+        seen: set[str] = set()
+        last_seen: list[str] = []
+        next_offsets: set[int] = set()
+        step_back = 0
+        while True:
+            page = self._page(path, params)
+            data = [a for a in page["data"] if isinstance(a, dict)]
+            offset = int(params.get("offset", "0"))
+            if last_seen and offset > 0:
+                anchor = _last_index_of(data, set(last_seen))
+                if anchor is None and step_back < PAGING_STEP_BACKS:
+                    step_back += 1
+                    back = max(2, page_size // 4) * step_back
+                    params = {**params, "offset": str(max(0, offset - back))}
+                    self.log.info(
+                        "The album seen last is not where expected (the library changed, or "
+                        "entries are hidden): fetching again from offset %s",
+                        params["offset"],
+                    )
+                    continue
+                if anchor is not None:
+                    data = data[anchor + 1 :]
+            step_back = 0
+            for album in data:
+                album_id = album.get("id")
+                if album_id is not None:
+                    if album_id in seen:
+                        continue
+                    seen.add(album_id)
+                    last_seen.append(album_id)
+                yield album
+            del last_seen[: max(0, len(last_seen) - page_size)]
+            next_path = page.get("next")
+            if not next_path:
+                return
+            path, params = next_page_request(str(next_path), page_size, joined, language)
+            next_offset = int(params.get("offset", "0") or 0)
+            if next_offset in next_offsets or next_offset <= offset:
+                raise AppleMusicRequestError(
+                    f"Apple Music GET {LIBRARY_ALBUMS_PATH} pointed 'next' back at offset "
+                    f"{next_offset}, already fetched; stopping instead of looping",
+                    path=path,
+                )
+            next_offsets.add(next_offset)
+            params["offset"] = str(max(0, next_offset - PAGING_OVERLAP))
+
+    # -- adding and checking presence -----------------------------------------------------
+
+    def add_to_library(self, ids: Mapping[str, Iterable[str]], *, language: str | None = None) -> None:
+        """
+        Add catalog resources to the user's library (``POST /v1/me/library``).
+
+        Validates and de-duplicates before any request, then sends batches of at most 100 ids
+        per type with short URLs. Apple answers 202 and ignores ids it cannot add; the call is
+        safe to retry.
+
+        :param ids: ``{type: catalog ids}``, types ``albums``, ``songs``, ``playlists``,
+            ``music-videos``.
+        :param language: the API's ``l`` (a language tag).
+        """
+        normalized = normalize_ids(ids)
+        self.validate()
+        for batch in add_batches(normalized):
+            params = {f"ids[{kind}]": ",".join(values) for kind, values in batch.items()}
+            if language:
+                params["l"] = language
+            self.request("POST", "/v1/me/library", params, expect_json=False)
+
+    def find_in_library(
+        self, ids: Mapping[str, Iterable[str]], *, storefront: str | None = None
+    ) -> dict[str, dict[str, str | None]]:
+        """
+        Look catalog ids up with ``relate=library`` and return their library ids.
+
+        :param ids: ``{type: catalog ids}``.
+        :param storefront: the catalog's storefront; default the connection's, else the user's.
+        :return: ``{type: {catalog_id: library_id or None}}``; ids the catalog does not know
+            are absent.
+        """
+        normalized = normalize_ids(ids)
+        self.validate()
+        front = storefront or self.settings.storefront or self.get_storefront()
+        result: dict[str, dict[str, str | None]] = {}
+        for kind, values in normalized.items():
+            found: dict[str, str | None] = {}
+            for chunk in chunks(values):
+                body = self.request(
+                    "GET",
+                    f"/v1/catalog/{front}/{kind}",
+                    {"ids": ",".join(chunk), "relate": "library"},
+                )
+                found.update(library_ids_from_catalog(body))
+            result[kind] = {cid: found[cid] for cid in values if cid in found}
+        return result
+
+    def get_storefront(self) -> str:
+        """Return the user's storefront id (``GET /v1/me/storefront``), e.g. ``us``."""
+        body = self.request("GET", "/v1/me/storefront")
+        try:
+            return str(body["data"][0]["id"])
+        except (KeyError, IndexError, TypeError):
+            raise AppleMusicRequestError(
+                "Apple Music GET /v1/me/storefront answered without a storefront id",
+                path="/v1/me/storefront",
+            ) from None
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Mint a token and call ``GET /v1/me/storefront``; say which token, if any, was refused."""
+        try:
+            storefront = self.get_storefront()
+        except AppleMusicDeveloperTokenError as err:
+            return False, f"Developer token refused (401): {err}"
+        except AppleMusicUserTokenError as err:
+            return False, f"Music User Token refused (403): {err}"
+        except AppleMusicError as err:
+            return False, str(err)
+        return True, f"Connection successfully tested: storefront '{storefront}'"
+
+
+def _last_index_of(data: list[dict[str, Any]], known: set[str]) -> int | None:
+    """Index of the last album in ``data`` whose id is in ``known``, or None."""
+    for index in range(len(data) - 1, -1, -1):
+        if data[index].get("id") in known:
+            return index
+    return None
+
+
+def library_ids_from_catalog(body: Mapping[str, Any]) -> dict[str, str | None]:
+    """``{catalog_id: library_id or None}`` from a catalog response fetched with relate=library."""
+    found: dict[str, str | None] = {}
+    for resource in body.get("data") or []:
+        if not isinstance(resource, Mapping) or "id" not in resource:
+            continue
+        library = ((resource.get("relationships") or {}).get("library") or {}).get("data") or []
+        found[str(resource["id"])] = str(library[0]["id"]) if library else None
+    return found

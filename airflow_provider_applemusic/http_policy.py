@@ -1,0 +1,444 @@
+"""
+The one place that decides retries, backoff, error mapping and concurrency for Apple Music calls.
+
+The synchronous hook (``requests``) and the asynchronous trigger (``httpx``) both send a request,
+hand the status, headers and body to :func:`evaluate_response`, and run their attempts under
+:func:`retrying_kwargs` (tenacity's ``Retrying`` / ``AsyncRetrying``). Nothing here logs or
+formats a header, a token or a key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_applemusic.exceptions import (
+    AppleMusicDeveloperTokenError,
+    AppleMusicError,
+    AppleMusicRateLimitError,
+    AppleMusicRequestError,
+    AppleMusicUserTokenError,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from tenacity import RetryCallState
+
+#: statuses that are worth another attempt (besides 429 and connection errors)
+RETRYABLE_SERVER_STATUSES = frozenset({500, 502, 503, 504})
+BACKOFF_BASE_SECONDS = 0.2
+BACKOFF_CAP_SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """
+    How long and how often one request may be tried.
+
+    :param max_attempts: attempts per request, the first one included.
+    :param max_retry_seconds: total seconds one request may spend retrying; a wait that would
+        end past it is not started.
+    :param base_seconds: first backoff ceiling; doubles each attempt (full jitter).
+    :param cap_seconds: largest backoff ceiling.
+    """
+
+    max_attempts: int = 8
+    max_retry_seconds: float = 300.0
+    base_seconds: float = BACKOFF_BASE_SECONDS
+    cap_seconds: float = BACKOFF_CAP_SECONDS
+
+    def backoff(self, attempt: int) -> float:
+        """Full-jitter exponential backoff before attempt ``attempt + 1``."""
+        ceiling = min(self.cap_seconds, self.base_seconds * (2 ** max(0, attempt - 1)))
+        return random.uniform(0, ceiling)
+
+
+class TransientError(AppleMusicError):
+    """
+    An attempt failed in a way another attempt may cure.
+
+    :param final: the error to raise when no attempt is left.
+    :param retry_after: seconds the service asked us to wait, if it said so.
+    :param remint: the developer token was refused: mint a new one before the next attempt.
+    """
+
+    def __init__(
+        self, final: AppleMusicError, *, retry_after: float | None = None, remint: bool = False
+    ) -> None:
+        super().__init__(str(final))
+        self.final = final
+        self.retry_after = retry_after
+        self.remint = remint
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def apple_error_fields(body: bytes) -> dict[str, str | None]:
+    """``title``, ``detail``, ``code`` and the ``source.parameter`` of Apple's first error."""
+    fields: dict[str, str | None] = {"title": None, "detail": None, "code": None, "parameter": None}
+    try:
+        errors = json.loads(body)["errors"]
+        first = errors[0]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return fields
+    if not isinstance(first, Mapping):
+        return fields
+    for name in ("title", "detail", "code"):
+        if first.get(name) is not None:
+            fields[name] = str(first[name])
+    source = first.get("source")
+    if isinstance(source, Mapping) and source.get("parameter"):
+        fields["parameter"] = str(source["parameter"])
+    return fields
+
+
+def _describe(status: int | None, fields: Mapping[str, str | None]) -> str:
+    parts = [str(status) if status is not None else "no response"]
+    if fields.get("title"):
+        parts.append(str(fields["title"]))
+    text = " ".join(parts)
+    if fields.get("detail"):
+        text += f": {fields['detail']}"
+    extras = []
+    if fields.get("code"):
+        extras.append(f"code {fields['code']}")
+    if fields.get("parameter"):
+        extras.append(f"parameter {fields['parameter']}")
+    if extras:
+        text += f" ({', '.join(extras)})"
+    return text
+
+
+def request_error(
+    method: str,
+    path: str,
+    status: int | None,
+    body: bytes,
+    *,
+    cls: type = AppleMusicRequestError,
+    hint: str = "",
+) -> AppleMusicRequestError:
+    """Build the exception for a failed request from Apple's error body."""
+    fields = apple_error_fields(body)
+    message = f"Apple Music {method} {path} failed with {_describe(status, fields)}"
+    if hint:
+        message += f"; {hint}"
+    error: AppleMusicRequestError = cls(
+        message,
+        status=status,
+        code=fields["code"],
+        title=fields["title"],
+        detail=fields["detail"],
+        path=path,
+    )
+    return error
+
+
+def connection_failure(method: str, path: str, err: BaseException) -> TransientError:
+    """A connection error or timeout: no response came; retryable."""
+    final = AppleMusicRequestError(
+        f"Apple Music {method} {path} got no response ({type(err).__name__})", path=path
+    )
+    return TransientError(final)
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """What :func:`evaluate_response` needs to know about the call besides the response."""
+
+    method: str
+    path: str
+    conn_id: str
+    can_remint: bool
+    pre_minted: bool = False
+
+
+def evaluate_response(
+    ctx: CallContext,
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    expect_json: bool = True,
+) -> Any:
+    """
+    Map one response to a result or an exception, the same for sync and async callers.
+
+    Returns the decoded JSON body (None when ``expect_json`` is false). Raises
+    :class:`TransientError` for what another attempt may cure (429, 5xx listed in
+    ``RETRYABLE_SERVER_STATUSES``, a 2xx body that is not JSON, a 401 when a new token can be
+    minted) and an :class:`AppleMusicError` for everything else.
+    """
+    method, path = ctx.method, ctx.path
+    if 200 <= status < 300:
+        if not expect_json:
+            return None
+        try:
+            decoded = json.loads(body)
+        except ValueError:
+            raise TransientError(
+                AppleMusicRequestError(
+                    f"Apple Music {method} {path} answered {status} with a body that is not "
+                    "valid JSON (truncated or corrupted)",
+                    status=status,
+                    path=path,
+                )
+            ) from None
+        if not isinstance(decoded, dict):
+            raise TransientError(
+                AppleMusicRequestError(
+                    f"Apple Music {method} {path} answered {status} with JSON that is not an object",
+                    status=status,
+                    path=path,
+                )
+            )
+        return decoded
+    if status == 401:
+        if ctx.pre_minted:
+            raise AppleMusicDeveloperTokenError(
+                f"the pre-minted developer token in extra 'developer_token' of connection "
+                f"'{ctx.conn_id}' was refused (401) on {method} {path}: it cannot be re-minted; "
+                "replace it, or remove it so the hook mints its own from Team ID, Key ID and key"
+            )
+        refused = AppleMusicDeveloperTokenError(
+            f"the developer token was refused (401) on {method} {path} even after minting a "
+            f"fresh one: check the Team ID, the Key ID and that the .p8 key of connection "
+            f"'{ctx.conn_id}' is still active in your Apple Developer account"
+        )
+        if ctx.can_remint:
+            raise TransientError(refused, retry_after=0.0, remint=True)
+        raise refused
+    if status == 403:
+        fields = apple_error_fields(body)
+        said = f" ({_describe(status, fields)})" if fields["title"] else ""
+        raise AppleMusicUserTokenError(
+            f"the Music User Token was refused (403) on {method} {path}{said}: it is invalid, "
+            "expired or revoked, or the user withdrew access; mint a new one with MusicKit and "
+            f"update extra 'music_user_token' of connection '{ctx.conn_id}'"
+        )
+    if status == 429:
+        final = request_error(
+            method,
+            path,
+            status,
+            body,
+            cls=AppleMusicRateLimitError,
+            hint="the rate limit did not clear within the retry budget: lower the concurrency, "
+            "or raise max_attempts / max_retry_seconds",
+        )
+        raise TransientError(final, retry_after=parse_retry_after(headers.get("Retry-After")))
+    if status in RETRYABLE_SERVER_STATUSES:
+        final = request_error(
+            method,
+            path,
+            status,
+            body,
+            hint="the service kept failing within the retry budget; try again later",
+        )
+        raise TransientError(final, retry_after=parse_retry_after(headers.get("Retry-After")))
+    raise request_error(method, path, status, body)
+
+
+def retrying_kwargs(
+    policy: RetryPolicy, on_retry: Callable[[TransientError, float], None] | None = None
+) -> dict[str, Any]:
+    """
+    Keyword arguments for tenacity's ``Retrying`` and ``AsyncRetrying`` implementing ``policy``.
+
+    Attempts stop after ``max_attempts``, or before a wait that would end past
+    ``max_retry_seconds``; ``Retry-After`` wins over the jittered backoff. When no attempt is
+    left, the last :class:`TransientError`'s ``final`` error is raised.
+    """
+    from tenacity import (
+        retry_if_exception_type,
+        stop_after_attempt,
+        stop_before_delay,
+    )
+
+    def wait(state: RetryCallState) -> float:
+        assert state.outcome is not None
+        err = state.outcome.exception()
+        if isinstance(err, TransientError) and err.retry_after is not None:
+            return err.retry_after
+        return policy.backoff(state.attempt_number)
+
+    def before_sleep(state: RetryCallState) -> None:
+        assert state.outcome is not None
+        err = state.outcome.exception()
+        if on_retry is not None and isinstance(err, TransientError):
+            on_retry(err, state.upcoming_sleep)
+
+    def give_up(state: RetryCallState) -> Any:
+        assert state.outcome is not None
+        err = state.outcome.exception()
+        if isinstance(err, TransientError):
+            raise err.final
+        raise err  # type: ignore[misc]
+
+    return {
+        "stop": stop_after_attempt(policy.max_attempts) | stop_before_delay(policy.max_retry_seconds),
+        "wait": wait,
+        "retry": retry_if_exception_type(TransientError),
+        "before_sleep": before_sleep,
+        "retry_error_callback": give_up,
+    }
+
+
+@dataclass
+class ConcurrencyStats:
+    """Counters of an :class:`AdaptiveConcurrency`, readable while it runs."""
+
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+
+
+class _Aimd:
+    """Additive-increase, multiplicative-decrease limit on requests in flight."""
+
+    def __init__(self, ceiling: int) -> None:
+        self.ceiling = max(1, ceiling)
+        self.limit = float(self.ceiling)
+        self.stats = ConcurrencyStats()
+
+    def set_ceiling(self, ceiling: int) -> None:
+        self.ceiling = max(1, int(ceiling))
+        self.limit = min(self.limit, float(self.ceiling)) if self.limit else float(self.ceiling)
+
+    def allowed(self) -> int:
+        return max(1, min(self.ceiling, int(self.limit)))
+
+    def can_start(self) -> bool:
+        return self.stats.in_flight < self.allowed()
+
+    def start(self) -> None:
+        self.stats.in_flight += 1
+        self.stats.requests += 1
+        self.stats.max_in_flight = max(self.stats.max_in_flight, self.stats.in_flight)
+
+    def finish(self, status: int | None) -> None:
+        self.stats.in_flight -= 1
+        if status is not None:
+            self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
+        if status == 429:
+            self.stats.throttled += 1
+            self.limit = max(1.0, self.limit / 2)
+        elif status is not None and status < 400:
+            self.limit = min(float(self.ceiling), self.limit + 1.0 / max(1.0, self.limit))
+
+
+class Slot:
+    """One request in flight; tell it the status the request got (None: no response)."""
+
+    def __init__(self) -> None:
+        self.status: int | None = None
+
+
+class AdaptiveConcurrency:
+    """
+    A thread-safe limit on requests in flight that 429s halve and successes grow back.
+
+    Every request of a hook passes through :meth:`slot`, so concurrent callers (the exporter's
+    threads) slow down together and speed up together, never above ``ceiling``.
+
+    :param ceiling: the most requests in flight at once.
+    """
+
+    def __init__(self, ceiling: int = 8) -> None:
+        self._aimd = _Aimd(ceiling)
+        self._cond = threading.Condition()
+
+    @property
+    def stats(self) -> ConcurrencyStats:
+        return self._aimd.stats
+
+    @property
+    def current_limit(self) -> int:
+        """How many requests may be in flight right now."""
+        return self._aimd.allowed()
+
+    @property
+    def ceiling(self) -> int:
+        return self._aimd.ceiling
+
+    def set_ceiling(self, ceiling: int) -> None:
+        """Change the most requests in flight at once."""
+        with self._cond:
+            self._aimd.set_ceiling(ceiling)
+            self._cond.notify_all()
+
+    def note_retry(self) -> None:
+        with self._cond:
+            self._aimd.stats.retries += 1
+
+    @contextmanager
+    def slot(self) -> Iterator[Slot]:
+        """Wait for room, then hold one place for the duration of a request."""
+        with self._cond:
+            while not self._aimd.can_start():
+                self._cond.wait()
+            self._aimd.start()
+        held = Slot()
+        try:
+            yield held
+        finally:
+            with self._cond:
+                self._aimd.finish(held.status)
+                self._cond.notify_all()
+
+
+class AsyncAdaptiveConcurrency:
+    """The asyncio twin of :class:`AdaptiveConcurrency`, for triggers; same limit rules."""
+
+    def __init__(self, ceiling: int = 8) -> None:
+        self._aimd = _Aimd(ceiling)
+        self._cond: asyncio.Condition | None = None
+
+    @property
+    def stats(self) -> ConcurrencyStats:
+        return self._aimd.stats
+
+    def note_retry(self) -> None:
+        self._aimd.stats.retries += 1
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[Slot]:
+        """Wait for room, then hold one place for the duration of a request."""
+        if self._cond is None:
+            self._cond = asyncio.Condition()
+        async with self._cond:
+            await self._cond.wait_for(self._aimd.can_start)
+            self._aimd.start()
+        held = Slot()
+        try:
+            yield held
+        finally:
+            async with self._cond:
+                self._aimd.finish(held.status)
+                self._cond.notify_all()

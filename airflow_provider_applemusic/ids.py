@@ -1,0 +1,123 @@
+"""Catalog id validation, normalisation and request batching (pure functions)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from airflow_provider_applemusic.exceptions import AppleMusicConfigError
+
+#: resource types that can be added to a library and checked for presence
+RESOURCE_TYPES = ("albums", "songs", "playlists", "music-videos")
+#: the most ids Apple accepts in one catalog multi-fetch; also used per type when adding
+MAX_IDS_PER_REQUEST = 100
+#: keep every query string well under the URL limits of servers and proxies (414)
+MAX_QUERY_CHARS = 4000
+
+_NUMERIC_ID = re.compile(r"^[0-9]{1,20}$")
+_PLAYLIST_ID = re.compile(r"^pl\.[A-Za-z0-9-]{1,100}$")
+_SHAPES = {
+    "albums": (_NUMERIC_ID, "digits, e.g. '1577502911'"),
+    "songs": (_NUMERIC_ID, "digits, e.g. '1440857781'"),
+    "music-videos": (_NUMERIC_ID, "digits, e.g. '1442979041'"),
+    "playlists": (_PLAYLIST_ID, "'pl.' then letters, digits or dashes, e.g. 'pl.u-aZb0N9PsZmE'"),
+}
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "...'"
+
+
+def normalize_ids(ids: Any, *, param: str = "ids") -> dict[str, list[str]]:
+    """
+    Validate a ``{type: ids}`` mapping and return it with each type's ids de-duplicated.
+
+    A type's ids may be a list of strings or one string of comma-separated ids. Types with no
+    ids are dropped; an empty result is an error. Every error names ``param`` and the bad type
+    or id, and says what is allowed.
+    """
+    if not isinstance(ids, Mapping):
+        raise AppleMusicConfigError(
+            f"{param} must be a mapping of resource type to catalog ids, e.g. "
+            f"{{'albums': ['1577502911']}}, got {type(ids).__name__}"
+        )
+    result: dict[str, list[str]] = {}
+    for kind, values in ids.items():
+        if kind not in _SHAPES:
+            raise AppleMusicConfigError(
+                f"{param} has unknown resource type {_short(kind)}: allowed types are "
+                f"{', '.join(RESOURCE_TYPES)}"
+            )
+        if isinstance(values, str):
+            candidates: Iterable[Any] = values.split(",")
+        elif isinstance(values, Iterable) and not isinstance(values, (bytes, Mapping)):
+            candidates = values
+        else:
+            raise AppleMusicConfigError(
+                f"{param}[{kind!r}] must be a list of catalog ids or a comma-separated string, "
+                f"got {type(values).__name__}"
+            )
+        pattern, shape = _SHAPES[kind]
+        seen: dict[str, None] = {}
+        for value in candidates:
+            if isinstance(value, int) and not isinstance(value, bool) and kind != "playlists":
+                value = str(value)
+            if not isinstance(value, str):
+                raise AppleMusicConfigError(
+                    f"{param}[{kind!r}] holds {_short(value)}, which is not a string id"
+                )
+            value = value.strip()
+            if not value and isinstance(values, str):
+                continue
+            if not pattern.match(value):
+                raise AppleMusicConfigError(
+                    f"{param}[{kind!r}] holds malformed catalog id {_short(value)}: {kind} ids are {shape}"
+                )
+            seen.setdefault(value)
+        if seen:
+            result[kind] = list(seen)
+    if not result:
+        raise AppleMusicConfigError(
+            f"{param} holds no catalog ids: give at least one, e.g. {{'albums': ['1577502911']}}"
+        )
+    return result
+
+
+def chunks(values: list[str], size: int = MAX_IDS_PER_REQUEST) -> list[list[str]]:
+    """Split ``values`` into lists of at most ``size`` ids whose comma-joined length fits a query."""
+    result: list[list[str]] = []
+    current: list[str] = []
+    length = 0
+    for value in values:
+        if current and (len(current) >= size or length + len(value) + 1 > MAX_QUERY_CHARS - 40):
+            result.append(current)
+            current, length = [], 0
+        current.append(value)
+        length += len(value) + 1
+    if current:
+        result.append(current)
+    return result
+
+
+def add_batches(ids: Mapping[str, list[str]]) -> list[dict[str, list[str]]]:
+    """
+    Pack normalised ids into POST batches: at most 100 ids per type and a short query each.
+
+    Several types share a request while the query stays under ``MAX_QUERY_CHARS``.
+    """
+    batches: list[dict[str, list[str]]] = []
+    sizes: list[int] = []
+    for kind, values in ids.items():
+        for chunk in chunks(values):
+            length = len(f"&ids[{kind}]=") + sum(len(v) + 1 for v in chunk)
+            for index, batch in enumerate(batches):
+                if kind not in batch and sizes[index] + length <= MAX_QUERY_CHARS:
+                    batch[kind] = chunk
+                    sizes[index] += length
+                    break
+            else:
+                batches.append({kind: chunk})
+                sizes.append(length)
+    return batches
