@@ -46,3 +46,74 @@ def set_connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
         monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(fields))
 
     return set_conn
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """moto's S3 in server mode on a loopback port; returns its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Any:
+    """A fresh bucket on the moto server, with ``aws_default`` pointing at it; returns a client."""
+    import json
+    import re
+
+    import boto3
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_AWS_DEFAULT",
+        json.dumps({"conn_type": "aws", "extra": {"endpoint_url": s3_server, "region_name": "us-east-1"}}),
+    )
+    client = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
+    name = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:40].strip("-") + f"-{os.getpid()}"
+    name = name + "-" + str(abs(hash(request.node.nodeid)) % 10**6)
+    client.create_bucket(Bucket=name)
+    client.bucket_name = name  # type: ignore[attr-defined]
+    return client
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> str:
+    """Migrate the throwaway SQLite metadata database once; returns the DAGs folder."""
+    import subprocess
+    import sys
+
+    dags = os.environ["AIRFLOW__CORE__DAGS_FOLDER"]
+    os.makedirs(dags, exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        check=True,
+        capture_output=True,
+        env=dict(os.environ),
+    )
+    return dags
+
+
+@pytest.fixture
+def load_dag(airflow_db: str) -> Callable[[str, str], Any]:
+    """Write DAG source into the DAGs folder and return the DAG it defines."""
+    import importlib.util
+    import textwrap
+
+    def load(dag_id: str, source: str) -> Any:
+        path = os.path.join(airflow_db, f"{dag_id}.py")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(textwrap.dedent(source))
+        spec = importlib.util.spec_from_file_location(f"test_dag_{dag_id}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.dag
+
+    return load

@@ -31,6 +31,13 @@ from airflow_provider_applemusic.http_policy import (
     retrying_kwargs,
 )
 from airflow_provider_applemusic.ids import add_batches, chunks, normalize_ids
+from airflow_provider_applemusic.paging import (
+    PAGING_OVERLAP,
+    PAGING_STEP_BACKS,
+    PageStitcher,
+    next_offset,
+    step_back_offset,
+)
 from airflow_provider_applemusic.tokens import DeveloperTokenMinter, get_minter, mask
 
 if TYPE_CHECKING:
@@ -38,10 +45,6 @@ if TYPE_CHECKING:
 
 LIBRARY_ALBUMS_PATH = "/v1/me/library/albums"
 MAX_PAGE_SIZE = 100
-#: each page after the first starts this many positions early, to notice shifted offsets
-PAGING_OVERLAP = 1
-#: how many times a page whose overlap shows no known album is fetched again from further back
-PAGING_STEP_BACKS = 3
 
 
 def validate_page_size(page_size: Any, *, param: str = "page_size") -> int:
@@ -336,51 +339,36 @@ class AppleMusicHook(BaseHook):
         joined = join_include(include)
         path = LIBRARY_ALBUMS_PATH
         params = library_albums_params(0, page_size, joined, language)
-        seen: set[str] = set()
-        last_seen: list[str] = []
+        stitcher = PageStitcher(page_size)
         next_offsets: set[int] = set()
         step_back = 0
         while True:
             page = self._page(path, params)
-            data = [a for a in page["data"] if isinstance(a, dict)]
             offset = int(params.get("offset", "0"))
-            if last_seen and offset > 0:
-                anchor = _last_index_of(data, set(last_seen))
-                if anchor is None and step_back < PAGING_STEP_BACKS:
-                    step_back += 1
-                    back = max(2, page_size // 4) * step_back
-                    params = {**params, "offset": str(max(0, offset - back))}
-                    self.log.info(
-                        "The album seen last is not where expected (the library changed, or "
-                        "entries are hidden): fetching again from offset %s",
-                        params["offset"],
-                    )
-                    continue
-                if anchor is not None:
-                    data = data[anchor + 1 :]
+            albums = stitcher.fresh(page["data"], overlapped=offset > 0, force=step_back >= PAGING_STEP_BACKS)
+            if albums is None:
+                step_back += 1
+                params = {**params, "offset": str(step_back_offset(offset, page_size, step_back))}
+                self.log.info(
+                    "The album seen last is not where expected (the library changed, or "
+                    "entries are hidden): fetching again from offset %s",
+                    params["offset"],
+                )
+                continue
             step_back = 0
-            for album in data:
-                album_id = album.get("id")
-                if album_id is not None:
-                    if album_id in seen:
-                        continue
-                    seen.add(album_id)
-                    last_seen.append(album_id)
-                yield album
-            del last_seen[: max(0, len(last_seen) - page_size)]
-            next_path = page.get("next")
-            if not next_path:
+            yield from albums
+            following = next_offset(page)
+            if following is None:
                 return
-            path, params = next_page_request(str(next_path), page_size, joined, language)
-            next_offset = int(params.get("offset", "0") or 0)
-            if next_offset in next_offsets or next_offset <= offset:
+            if following in next_offsets or following <= offset:
                 raise AppleMusicRequestError(
                     f"Apple Music GET {LIBRARY_ALBUMS_PATH} pointed 'next' back at offset "
-                    f"{next_offset}, already fetched; stopping instead of looping",
+                    f"{following}, already fetched; stopping instead of looping",
                     path=path,
                 )
-            next_offsets.add(next_offset)
-            params["offset"] = str(max(0, next_offset - PAGING_OVERLAP))
+            next_offsets.add(following)
+            path, params = next_page_request(str(page["next"]), page_size, joined, language)
+            params["offset"] = str(max(0, following - PAGING_OVERLAP))
 
     # -- adding and checking presence -----------------------------------------------------
 
@@ -453,14 +441,6 @@ class AppleMusicHook(BaseHook):
         except AppleMusicError as err:
             return False, str(err)
         return True, f"Connection successfully tested: storefront '{storefront}'"
-
-
-def _last_index_of(data: list[dict[str, Any]], known: set[str]) -> int | None:
-    """Index of the last album in ``data`` whose id is in ``known``, or None."""
-    for index in range(len(data) - 1, -1, -1):
-        if data[index].get("id") in known:
-            return index
-    return None
 
 
 def library_ids_from_catalog(body: Mapping[str, Any]) -> dict[str, str | None]:

@@ -1,0 +1,1 @@
+"""Operators of the Apple Music provider."""
