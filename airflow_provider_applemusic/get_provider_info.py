@@ -42,6 +42,19 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_applemusic.hooks.apple_music"],
             }
         ],
+        "operators": [
+            {
+                "integration-name": "Apple Music",
+                "python-modules": ["airflow_provider_applemusic.operators.library_albums_to_s3"],
+            }
+        ],
+        "transfers": [
+            {
+                "source-integration-name": "Apple Music",
+                "target-integration-name": "Amazon Simple Storage Service (S3)",
+                "python-module": "airflow_provider_applemusic.operators.library_albums_to_s3",
+            }
+        ],
         "connection-types": [
             {
                 "connection-type": "apple_music",

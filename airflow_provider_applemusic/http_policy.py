@@ -10,6 +10,8 @@ formats a header, a token or a key.
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import email.utils
 import json
 import random
@@ -320,43 +322,71 @@ class ConcurrencyStats:
 
 
 class _Aimd:
-    """Additive-increase, multiplicative-decrease limit on requests in flight."""
+    """
+    Additive-increase, multiplicative-decrease limits on requests: how many in flight, and how
+    many started a second.
+
+    A 429 halves the in-flight limit and sets a pace of 95% of the successes seen in the last
+    second (what the service just accepted); each success adds back a little of both. Only a
+    429 of a request started after the last decrease decreases again, so one burst of refusals
+    counts once.
+    """
 
     def __init__(self, ceiling: int) -> None:
         self.ceiling = max(1, ceiling)
         self.limit = float(self.ceiling)
+        self.rate: float | None = None
         self.stats = ConcurrencyStats()
+        self._next_start = 0.0
+        self._last_decrease = float("-inf")
+        self._successes: collections.deque[float] = collections.deque()
 
     def set_ceiling(self, ceiling: int) -> None:
         self.ceiling = max(1, int(ceiling))
-        self.limit = min(self.limit, float(self.ceiling)) if self.limit else float(self.ceiling)
+        self.limit = min(self.limit, float(self.ceiling))
 
     def allowed(self) -> int:
         return max(1, min(self.ceiling, int(self.limit)))
 
-    def can_start(self) -> bool:
-        return self.stats.in_flight < self.allowed()
+    def wait_needed(self, now: float) -> float | None:
+        """None when no place is free; else seconds to wait for the pace (0: start now)."""
+        if self.stats.in_flight >= self.allowed():
+            return None
+        if self.rate is None:
+            return 0.0
+        return max(0.0, self._next_start - now)
 
-    def start(self) -> None:
+    def start(self, now: float) -> None:
         self.stats.in_flight += 1
         self.stats.requests += 1
         self.stats.max_in_flight = max(self.stats.max_in_flight, self.stats.in_flight)
+        if self.rate is not None:
+            self._next_start = max(self._next_start, now) + 1.0 / self.rate
 
-    def finish(self, status: int | None) -> None:
+    def finish(self, status: int | None, started: float, now: float) -> None:
         self.stats.in_flight -= 1
         if status is not None:
             self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
+        while self._successes and self._successes[0] < now - 1.0:
+            self._successes.popleft()
         if status == 429:
             self.stats.throttled += 1
-            self.limit = max(1.0, self.limit / 2)
+            if started >= self._last_decrease:
+                self._last_decrease = now
+                self.limit = max(1.0, self.limit / 2)
+                self.rate = max(1.0, 0.95 * len(self._successes))
         elif status is not None and status < 400:
+            self._successes.append(now)
             self.limit = min(float(self.ceiling), self.limit + 1.0 / max(1.0, self.limit))
+            if self.rate is not None:
+                self.rate += 1.0 / self.rate
 
 
 class Slot:
     """One request in flight; tell it the status the request got (None: no response)."""
 
-    def __init__(self) -> None:
+    def __init__(self, started: float) -> None:
+        self.started = started
         self.status: int | None = None
 
 
@@ -384,6 +414,11 @@ class AdaptiveConcurrency:
         return self._aimd.allowed()
 
     @property
+    def current_rate(self) -> float | None:
+        """Requests a second allowed to start, once a 429 has set a pace; else None."""
+        return self._aimd.rate
+
+    @property
     def ceiling(self) -> int:
         return self._aimd.ceiling
 
@@ -401,15 +436,19 @@ class AdaptiveConcurrency:
     def slot(self) -> Iterator[Slot]:
         """Wait for room, then hold one place for the duration of a request."""
         with self._cond:
-            while not self._aimd.can_start():
-                self._cond.wait()
-            self._aimd.start()
-        held = Slot()
+            while True:
+                now = time.monotonic()
+                wait = self._aimd.wait_needed(now)
+                if wait == 0.0:
+                    break
+                self._cond.wait(timeout=wait)
+            self._aimd.start(now)
+        held = Slot(now)
         try:
             yield held
         finally:
             with self._cond:
-                self._aimd.finish(held.status)
+                self._aimd.finish(held.status, held.started, time.monotonic())
                 self._cond.notify_all()
 
 
@@ -433,12 +472,18 @@ class AsyncAdaptiveConcurrency:
         if self._cond is None:
             self._cond = asyncio.Condition()
         async with self._cond:
-            await self._cond.wait_for(self._aimd.can_start)
-            self._aimd.start()
-        held = Slot()
+            while True:
+                now = time.monotonic()
+                wait = self._aimd.wait_needed(now)
+                if wait == 0.0:
+                    break
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._cond.wait(), timeout=wait)
+            self._aimd.start(now)
+        held = Slot(now)
         try:
             yield held
         finally:
             async with self._cond:
-                self._aimd.finish(held.status)
+                self._aimd.finish(held.status, held.started, time.monotonic())
                 self._cond.notify_all()

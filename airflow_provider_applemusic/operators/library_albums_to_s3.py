@@ -259,7 +259,7 @@ class LibraryAlbumsToS3Operator(BaseOperator):
         stats = self.hook.concurrency.stats
         self.log.info(
             "Progress: %d albums fetched of %s (meta.total), %d written, %.1f pages/s, "
-            "%d retries, %d throttled, concurrency %d/%d",
+            "%d retries, %d throttled, concurrency %d/%d, pace %s",
             pager.stats.albums,
             pager.stats.total if pager.stats.total is not None else "?",
             written,
@@ -268,4 +268,5 @@ class LibraryAlbumsToS3Operator(BaseOperator):
             stats.throttled,
             self.hook.concurrency.current_limit,
             self.max_concurrency,
+            f"{rate:.1f}/s" if (rate := self.hook.concurrency.current_rate) else "unlimited",
         )
