@@ -45,7 +45,22 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Apple Music",
-                "python-modules": ["airflow_provider_applemusic.operators.library_albums_to_s3"],
+                "python-modules": [
+                    "airflow_provider_applemusic.operators.library_albums_to_s3",
+                    "airflow_provider_applemusic.operators.add_to_library",
+                ],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": "Apple Music",
+                "python-modules": ["airflow_provider_applemusic.sensors.library_items"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Apple Music",
+                "python-modules": ["airflow_provider_applemusic.triggers.library_items"],
             }
         ],
         "transfers": [

@@ -39,6 +39,11 @@ if TYPE_CHECKING:
 RETRYABLE_SERVER_STATUSES = frozenset({500, 502, 503, 504})
 BACKOFF_BASE_SECONDS = 0.2
 BACKOFF_CAP_SECONDS = 20.0
+#: after this long without a 429, the pace grows by PACE_GROWTH per success
+PACE_CALM_SECONDS = 1.0
+PACE_GROWTH = 1.05
+#: a pace above this many requests a second is lifted altogether
+PACE_RELEASE_RATE = 1000.0
 
 
 @dataclass(frozen=True)
@@ -326,10 +331,11 @@ class _Aimd:
     Additive-increase, multiplicative-decrease limits on requests: how many in flight, and how
     many started a second.
 
-    A 429 halves the in-flight limit and sets a pace of 95% of the successes seen in the last
-    second (what the service just accepted); each success adds back a little of both. Only a
-    429 of a request started after the last decrease decreases again, so one burst of refusals
-    counts once.
+    A 429 halves the in-flight limit and, when some requests succeeded in the last second, sets a
+    pace of 95% of them (what the service just accepted). Each success adds back a little of both: the pace
+    grows by one request a second per second, and by 5% per success once a second has passed
+    without a 429 (the limit may have cleared), until it is lifted. Only a 429 of a request
+    started after the last decrease decreases again, so one burst of refusals counts once.
     """
 
     def __init__(self, ceiling: int) -> None:
@@ -374,12 +380,16 @@ class _Aimd:
             if started >= self._last_decrease:
                 self._last_decrease = now
                 self.limit = max(1.0, self.limit / 2)
-                self.rate = max(1.0, 0.95 * len(self._successes))
+                if self._successes:
+                    self.rate = max(1.0, 0.95 * len(self._successes))
         elif status is not None and status < 400:
             self._successes.append(now)
             self.limit = min(float(self.ceiling), self.limit + 1.0 / max(1.0, self.limit))
             if self.rate is not None:
-                self.rate += 1.0 / self.rate
+                calm = now - self._last_decrease > PACE_CALM_SECONDS
+                self.rate = self.rate * PACE_GROWTH if calm else self.rate + 1.0 / self.rate
+                if self.rate > PACE_RELEASE_RATE:
+                    self.rate = None
 
 
 class Slot:

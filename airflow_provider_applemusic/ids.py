@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -83,6 +84,43 @@ def normalize_ids(ids: Any, *, param: str = "ids") -> dict[str, list[str]]:
             f"{param} holds no catalog ids: give at least one, e.g. {{'albums': ['1577502911']}}"
         )
     return result
+
+
+def parse_ids(value: Any, *, param: str = "ids") -> dict[str, list[str]]:
+    """
+    :func:`normalize_ids` for operator arguments: a string (a rendered template or an XCom
+    pulled as text) is parsed as JSON first.
+    """
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise AppleMusicConfigError(
+                f"{param} rendered to a string that is not JSON: give a mapping such as "
+                f'{{"albums": ["1577502911"]}}, got {_short(value)}'
+            ) from None
+    return normalize_ids(value, param=param)
+
+
+def missing_ids(
+    wanted: Mapping[str, list[str]], found: Mapping[str, Mapping[str, str | None]]
+) -> dict[str, list[str]]:
+    """The ids of ``wanted`` that ``found`` does not map to a library id, by type."""
+    missing: dict[str, list[str]] = {}
+    for kind, values in wanted.items():
+        absent = [v for v in values if not (found.get(kind) or {}).get(v)]
+        if absent:
+            missing[kind] = absent
+    return missing
+
+
+def catalog_lookups(ids: Mapping[str, list[str]], storefront: str) -> list[tuple[str, str, dict[str, str]]]:
+    """``(type, path, params)`` of the catalog requests that look ``ids`` up with relate=library."""
+    return [
+        (kind, f"/v1/catalog/{storefront}/{kind}", {"ids": ",".join(chunk), "relate": "library"})
+        for kind, values in ids.items()
+        for chunk in chunks(values)
+    ]
 
 
 def chunks(values: list[str], size: int = MAX_IDS_PER_REQUEST) -> list[list[str]]:

@@ -117,3 +117,22 @@ def load_dag(airflow_db: str) -> Callable[[str, str], Any]:
         return module.dag
 
     return load
+
+
+def xcom_value(run: Any, task_id: str, key: str = "return_value") -> Any:
+    """The XCom a task of a finished ``dag.test()`` run pushed, read from the metadata database."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        row = session.scalars(
+            select(XComModel).where(
+                XComModel.dag_id == run.dag_id,
+                XComModel.run_id == run.run_id,
+                XComModel.task_id == task_id,
+                XComModel.key == key,
+            )
+        ).first()
+        assert row is not None, f"no XCom {key!r} from {task_id!r}"
+        return XComModel.deserialize_value(row)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ from airflow_provider_applemusic.exceptions import (
 )
 from airflow_provider_applemusic.http_policy import (
     AdaptiveConcurrency,
+    AsyncAdaptiveConcurrency,
     CallContext,
     RetryPolicy,
     TransientError,
@@ -30,7 +32,7 @@ from airflow_provider_applemusic.http_policy import (
     evaluate_response,
     retrying_kwargs,
 )
-from airflow_provider_applemusic.ids import add_batches, chunks, normalize_ids
+from airflow_provider_applemusic.ids import add_batches, catalog_lookups, normalize_ids
 from airflow_provider_applemusic.paging import (
     PAGING_OVERLAP,
     PAGING_STEP_BACKS,
@@ -41,6 +43,7 @@ from airflow_provider_applemusic.paging import (
 from airflow_provider_applemusic.tokens import DeveloperTokenMinter, get_minter, mask
 
 if TYPE_CHECKING:
+    import httpx
     import requests
 
 LIBRARY_ALBUMS_PATH = "/v1/me/library/albums"
@@ -406,18 +409,10 @@ class AppleMusicHook(BaseHook):
         normalized = normalize_ids(ids)
         self.validate()
         front = storefront or self.settings.storefront or self.get_storefront()
-        result: dict[str, dict[str, str | None]] = {}
-        for kind, values in normalized.items():
-            found: dict[str, str | None] = {}
-            for chunk in chunks(values):
-                body = self.request(
-                    "GET",
-                    f"/v1/catalog/{front}/{kind}",
-                    {"ids": ",".join(chunk), "relate": "library"},
-                )
-                found.update(library_ids_from_catalog(body))
-            result[kind] = {cid: found[cid] for cid in values if cid in found}
-        return result
+        found: dict[str, dict[str, str | None]] = {kind: {} for kind in normalized}
+        for kind, path, params in catalog_lookups(normalized, front):
+            found[kind].update(library_ids_from_catalog(self.request("GET", path, params)))
+        return order_found(normalized, found)
 
     def get_storefront(self) -> str:
         """Return the user's storefront id (``GET /v1/me/storefront``), e.g. ``us``."""
@@ -443,6 +438,16 @@ class AppleMusicHook(BaseHook):
         return True, f"Connection successfully tested: storefront '{storefront}'"
 
 
+def order_found(
+    wanted: Mapping[str, list[str]], found: Mapping[str, Mapping[str, str | None]]
+) -> dict[str, dict[str, str | None]]:
+    """``found`` restricted to ``wanted`` ids, in their order; unknown ids left out."""
+    return {
+        kind: {cid: found[kind][cid] for cid in values if cid in found.get(kind, {})}
+        for kind, values in wanted.items()
+    }
+
+
 def library_ids_from_catalog(body: Mapping[str, Any]) -> dict[str, str | None]:
     """``{catalog_id: library_id or None}`` from a catalog response fetched with relate=library."""
     found: dict[str, str | None] = {}
@@ -452,3 +457,159 @@ def library_ids_from_catalog(body: Mapping[str, Any]) -> dict[str, str | None]:
         library = ((resource.get("relationships") or {}).get("library") or {}).get("data") or []
         found[str(resource["id"])] = str(library[0]["id"]) if library else None
     return found
+
+
+class AppleMusicAsyncHook(BaseHook):
+    """
+    The asyncio twin of :class:`AppleMusicHook`, for triggers: ``httpx.AsyncClient``, the same
+    connection settings, token minting, retry policy, error mapping and adaptive limit.
+
+    Nothing here blocks the event loop: the connection is read with ``aget_connection`` and
+    validated in a worker thread; waits are ``asyncio.sleep``. Close it with :meth:`aclose`.
+
+    :param apple_music_conn_id: the connection to use.
+    :param timeout_seconds: per-request timeout; wins over the connection's extra.
+    :param max_attempts: attempts per request; wins over the connection's extra.
+    :param max_retry_seconds: total seconds one request may spend retrying; wins over the extra.
+    """
+
+    conn_name_attr = "apple_music_conn_id"
+    default_conn_name = DEFAULT_CONN_ID
+    conn_type = "apple_music"
+    hook_name = "Apple Music (async)"
+
+    def __init__(
+        self,
+        apple_music_conn_id: str = DEFAULT_CONN_ID,
+        *,
+        timeout_seconds: float | None = None,
+        max_attempts: int | None = None,
+        max_retry_seconds: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.apple_music_conn_id = apple_music_conn_id
+        self._overrides = {
+            "timeout_seconds": timeout_seconds,
+            "max_attempts": max_attempts,
+            "max_retry_seconds": max_retry_seconds,
+        }
+        self.concurrency = AsyncAdaptiveConcurrency(4)
+        self._settings: AppleMusicSettings | None = None
+        self._minter: DeveloperTokenMinter | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    async def get_settings(self) -> AppleMusicSettings:
+        """The connection, validated (in a worker thread: it may read the key file)."""
+        if self._settings is None:
+            conn = await self.aget_connection(self.apple_music_conn_id)
+            settings = await asyncio.to_thread(settings_from_connection, conn, self._overrides)
+            mask(settings.music_user_token)
+            mask(settings.developer_token)
+            if not settings.developer_token:
+                assert settings.team_id and settings.key_id and settings.private_key_pem
+                self._minter = await asyncio.to_thread(
+                    get_minter,
+                    settings.team_id,
+                    settings.key_id,
+                    settings.private_key_pem,
+                    settings.token_lifetime_seconds,
+                )
+            self._settings = settings
+        return self._settings
+
+    def _client_for(self, settings: AppleMusicSettings) -> httpx.AsyncClient:
+        import httpx
+
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                base_url=settings.base_url,
+                timeout=settings.timeout_seconds,
+                headers={"Accept": "application/json"},
+                limits=httpx.Limits(max_connections=4, max_keepalive_connections=4),
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the HTTP client (safe to call more than once)."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        user_token: bool = True,
+        expect_json: bool = True,
+    ) -> Any:
+        """Send one API request under the retry policy and return its decoded JSON body."""
+        import httpx
+        from tenacity import AsyncRetrying
+
+        settings = await self.get_settings()
+        minter = self._minter
+        user_token_value = settings.require_user_token() if user_token else None
+        client = self._client_for(settings)
+        policy = RetryPolicy(max_attempts=settings.max_attempts, max_retry_seconds=settings.max_retry_seconds)
+        reminted = False
+
+        async def attempt() -> Any:
+            nonlocal reminted
+            token = minter.token() if minter is not None else settings.developer_token
+            headers = {"Authorization": f"Bearer {token}"}
+            if user_token_value:
+                headers["Music-User-Token"] = user_token_value
+            ctx = CallContext(
+                method,
+                path,
+                settings.conn_id,
+                can_remint=minter is not None and not reminted,
+                pre_minted=minter is None,
+            )
+            async with self.concurrency.slot() as slot:
+                try:
+                    response = await client.request(method, path, params=params, headers=headers)
+                    body = response.content
+                except httpx.HTTPError as err:
+                    raise connection_failure(method, path, err) from None
+                slot.status = response.status_code
+            try:
+                return evaluate_response(
+                    ctx, response.status_code, response.headers, body, expect_json=expect_json
+                )
+            except TransientError as err:
+                if err.remint and minter is not None and token is not None:
+                    reminted = True
+                    minter.invalidate(token)
+                raise
+
+        def on_retry(err: TransientError, sleep: float) -> None:
+            self.concurrency.note_retry()
+            self.log.info("Retrying in %.2f s: %s", sleep, err.final)
+
+        return await AsyncRetrying(**retrying_kwargs(policy, on_retry))(attempt)
+
+    async def get_storefront(self) -> str:
+        """Return the user's storefront id, e.g. ``us``."""
+        body = await self.request("GET", "/v1/me/storefront")
+        try:
+            return str(body["data"][0]["id"])
+        except (KeyError, IndexError, TypeError):
+            raise AppleMusicRequestError(
+                "Apple Music GET /v1/me/storefront answered without a storefront id",
+                path="/v1/me/storefront",
+            ) from None
+
+    async def find_in_library(
+        self, ids: Mapping[str, Iterable[str]], *, storefront: str | None = None
+    ) -> dict[str, dict[str, str | None]]:
+        """Async :meth:`AppleMusicHook.find_in_library`: ``{type: {catalog_id: library_id}}``."""
+        normalized = normalize_ids(ids)
+        settings = await self.get_settings()
+        front = storefront or settings.storefront or await self.get_storefront()
+        found: dict[str, dict[str, str | None]] = {kind: {} for kind in normalized}
+        for kind, path, params in catalog_lookups(normalized, front):
+            found[kind].update(library_ids_from_catalog(await self.request("GET", path, params)))
+        return order_found(normalized, found)

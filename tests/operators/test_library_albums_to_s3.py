@@ -104,7 +104,7 @@ def test_date_window_keeps_that_days_additions(start_emulator: Any, s3_bucket: A
 @pytest.mark.parametrize("fault", ["429", "500", "drop"])
 def test_faults_mid_export_give_exact_content(start_emulator: Any, s3_bucket: Any, fault: str) -> None:
     emulator = start_emulator(albums=2000)
-    emulator.inject(fault, count=6, path_prefix="/v1/me/library/albums")
+    emulator.inject(fault, count=4, path_prefix="/v1/me/library/albums")
     _export(s3_bucket=s3_bucket.bucket_name, s3_key="f.jsonl")
     assert _lines(_read(s3_bucket, "f.jsonl")) == emulator.library()
 

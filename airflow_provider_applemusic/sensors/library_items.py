@@ -1,0 +1,139 @@
+"""LibraryItemsSensor: wait until added catalog items really appear in the user's library."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
+
+from airflow_provider_applemusic.connection import DEFAULT_CONN_ID
+from airflow_provider_applemusic.exceptions import AppleMusicError
+from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
+from airflow_provider_applemusic.ids import missing_ids, parse_ids
+from airflow_provider_applemusic.triggers.library_items import FATAL_ERRORS, LibraryItemsTrigger
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from airflow.sdk import Context
+
+#: the trigger ends itself at the sensor's timeout; the scheduler's deferral timeout is a backstop
+DEFERRAL_SLACK_SECONDS = 60
+
+
+def _is_template(value: Any) -> bool:
+    return isinstance(value, str) and "{{" in value
+
+
+class LibraryItemsSensor(BaseSensorOperator):
+    """
+    Wait until catalog items are in the user's library (Apple documents a delay after adding).
+
+    Each poke looks the ids up with ``relate=library``. Done when every id has a library id;
+    returns (XCom) ``{type: {catalog_id: library_id}}``. A refused Music User Token (403) fails
+    at once; rate limits and server errors during a poke count as "not yet". On timeout the
+    failure (or skip, with ``soft_fail``) names the ids that never appeared.
+
+    :param ids: ``{type: [catalog ids]}`` (``albums``, ``songs``, ``playlists``,
+        ``music-videos``); a rendered string is parsed as JSON, so ``ids=add.output`` works.
+        (templated)
+    :param apple_music_conn_id: the ``apple_music`` connection. (templated)
+    :param storefront: the catalog storefront; default the connection's, else the user's.
+        (templated)
+    :param deferrable: poke once, then wait on the triggerer (``LibraryItemsTrigger``).
+        Defaults to ``[operators] default_deferrable``.
+    """
+
+    template_fields: Sequence[str] = ("ids", "apple_music_conn_id", "storefront")
+    ui_color = "#fc3c44"
+
+    def __init__(
+        self,
+        *,
+        ids: Any,
+        apple_music_conn_id: str = DEFAULT_CONN_ID,
+        storefront: str | None = None,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if isinstance(ids, (dict, list)) or (isinstance(ids, str) and not _is_template(ids)):
+            parse_ids(ids)
+        self.ids = ids
+        self.apple_music_conn_id = apple_music_conn_id
+        self.storefront = storefront
+        self.deferrable = deferrable
+        self._missing: dict[str, list[str]] | None = None
+
+    @cached_property
+    def hook(self) -> AppleMusicHook:
+        """The Apple Music hook."""
+        return AppleMusicHook(self.apple_music_conn_id)
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        wanted = parse_ids(self.ids)
+        try:
+            found = self.hook.find_in_library(wanted, storefront=self.storefront)
+        except FATAL_ERRORS as err:
+            raise AirflowFailException(str(err)) from None
+        except AppleMusicError as err:
+            self.log.warning("Poke failed, counting it as not yet: %s", err)
+            self._missing = self._missing or wanted
+            return PokeReturnValue(is_done=False)
+        self._missing = missing_ids(wanted, found)
+        if self._missing:
+            self.log.info("Not in the library yet: %s", self._missing)
+        return PokeReturnValue(is_done=not self._missing, xcom_value=found)
+
+    def _timeout_message(self, missing: dict[str, list[str]] | None) -> str:
+        return (
+            f"Items never appeared in the library within {self.timeout:g} s: {missing or self.ids}. "
+            "They may be unknown catalog ids or unavailable in the storefront (Apple ignores "
+            "such ids when adding them)."
+        )
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            try:
+                return super().execute(context)
+            except AirflowSensorTimeout as err:
+                raise AirflowSensorTimeout(self._timeout_message(self._missing)) from err
+            except AirflowSkipException as err:
+                if self._missing and "timed out" in str(err):
+                    raise AirflowSkipException(self._timeout_message(self._missing)) from err
+                raise
+        first = self.poke(context)
+        if first.is_done:
+            return first.xcom_value
+        wanted = parse_ids(self.ids)
+        self.defer(
+            trigger=LibraryItemsTrigger(
+                ids=wanted,
+                apple_music_conn_id=self.apple_music_conn_id,
+                storefront=self.storefront,
+                poll_interval=self.poke_interval,
+                deadline=time.time() + self.timeout,
+            ),
+            method_name="execute_complete",
+            timeout=dt.timedelta(seconds=self.timeout + DEFERRAL_SLACK_SECONDS),
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        """Resume after the trigger: return the library ids, or fail naming what is missing."""
+        status = event.get("status")
+        if status == "success":
+            self.log.info("All items are in the library: %s", event["found"])
+            return event["found"]
+        if status == "timeout":
+            message = self._timeout_message(event.get("missing"))
+            if self.soft_fail:
+                raise AirflowSkipException(message)
+            raise AirflowSensorTimeout(message)
+        message = str(event.get("message") or event)
+        if event.get("fatal"):
+            raise AirflowFailException(message)
+        raise AppleMusicError(message)

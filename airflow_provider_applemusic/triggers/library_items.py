@@ -1,0 +1,100 @@
+"""LibraryItemsTrigger: wait, on the triggerer's event loop, until catalog items are in the library."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_applemusic.connection import DEFAULT_CONN_ID
+from airflow_provider_applemusic.exceptions import (
+    AppleMusicConfigError,
+    AppleMusicDeveloperTokenError,
+    AppleMusicError,
+    AppleMusicUserTokenError,
+)
+from airflow_provider_applemusic.hooks.apple_music import AppleMusicAsyncHook
+from airflow_provider_applemusic.ids import missing_ids, normalize_ids
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+#: errors that waiting cannot cure: the trigger ends with an error event at once
+FATAL_ERRORS = (AppleMusicUserTokenError, AppleMusicDeveloperTokenError, AppleMusicConfigError)
+
+
+class LibraryItemsTrigger(BaseTrigger):
+    """
+    Poll ``find_in_library`` until every id has a library id, or the deadline passes.
+
+    Yields ``{"status": "success", "found": {type: {catalog_id: library_id}}}``,
+    ``{"status": "timeout", "missing": {type: [catalog_id, ...]}}`` or
+    ``{"status": "error", "message": ...}``. Rate limits and server errors during a poll count as
+    "not yet". Serialised kwargs hold the connection id, ids and intervals, never a token or key.
+
+    :param ids: ``{type: [catalog ids]}``.
+    :param apple_music_conn_id: the ``apple_music`` connection.
+    :param storefront: the catalog storefront; default the connection's, else the user's.
+    :param poll_interval: seconds between polls.
+    :param deadline: epoch seconds after which the trigger ends with a timeout event (None:
+        never; the sensor always sets one).
+    """
+
+    def __init__(
+        self,
+        ids: dict[str, list[str]],
+        apple_music_conn_id: str = DEFAULT_CONN_ID,
+        storefront: str | None = None,
+        poll_interval: float = 60.0,
+        deadline: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.ids = normalize_ids(ids)
+        self.apple_music_conn_id = apple_music_conn_id
+        self.storefront = storefront
+        self.poll_interval = float(poll_interval)
+        self.deadline = deadline
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "ids": self.ids,
+                "apple_music_conn_id": self.apple_music_conn_id,
+                "storefront": self.storefront,
+                "poll_interval": self.poll_interval,
+                "deadline": self.deadline,
+            },
+        )
+
+    def _hook(self) -> AppleMusicAsyncHook:
+        return AppleMusicAsyncHook(self.apple_music_conn_id)
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        hook = self._hook()
+        missing = dict(self.ids)
+        try:
+            while True:
+                try:
+                    found = await hook.find_in_library(self.ids, storefront=self.storefront)
+                    missing = missing_ids(self.ids, found)
+                    if not missing:
+                        yield TriggerEvent({"status": "success", "found": found})
+                        return
+                    self.log.info("Not in the library yet: %s", missing)
+                except FATAL_ERRORS as err:
+                    yield TriggerEvent({"status": "error", "message": str(err), "fatal": True})
+                    return
+                except AppleMusicError as err:
+                    self.log.warning("Poll failed, will try again: %s", err)
+                remaining = None if self.deadline is None else self.deadline - time.time()
+                if remaining is not None and remaining <= 0:
+                    yield TriggerEvent({"status": "timeout", "missing": missing})
+                    return
+                await asyncio.sleep(
+                    self.poll_interval if remaining is None else min(self.poll_interval, remaining)
+                )
+        finally:
+            await hook.aclose()

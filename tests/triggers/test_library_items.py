@@ -1,0 +1,119 @@
+"""LibraryItemsTrigger on a real event loop against the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import pytest
+
+from airflow_provider_applemusic.triggers.library_items import LibraryItemsTrigger
+
+
+async def _first_event(trigger: LibraryItemsTrigger, limit: float = 30) -> dict[str, Any]:
+    async def first() -> dict[str, Any]:
+        async for event in trigger.run():
+            return event.payload
+        raise AssertionError("the trigger ended without an event")
+
+    return await asyncio.wait_for(first(), timeout=limit)
+
+
+def _add(emulator: Any, ids: dict[str, list[str]]) -> None:
+    from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
+
+    AppleMusicHook().add_to_library(ids)
+
+
+def test_serialize_round_trips_and_holds_no_secret(start_emulator: Any) -> None:
+    emulator = start_emulator(albums=5)
+    trigger = LibraryItemsTrigger(
+        ids={"albums": "1,2", "songs": ["3"]}, storefront="us", poll_interval=2, deadline=123.5
+    )
+    path, kwargs = trigger.serialize()
+    assert path == "airflow_provider_applemusic.triggers.library_items.LibraryItemsTrigger"
+    again = LibraryItemsTrigger(**kwargs)
+    assert again.serialize() == (path, kwargs)
+    assert kwargs["ids"] == {"albums": ["1", "2"], "songs": ["3"]}
+    text = json.dumps(kwargs)
+    assert emulator.user_token not in text and "PRIVATE KEY" not in text
+
+
+async def test_succeeds_once_added_items_appear(start_emulator: Any) -> None:
+    emulator = start_emulator(albums=10, add_delay=1.0)
+    album, song = emulator.catalog_ids("albums")[0], emulator.catalog_ids("songs")[0]
+    wanted = {"albums": [album], "songs": [song]}
+    await asyncio.to_thread(_add, emulator, wanted)
+    event = await _first_event(LibraryItemsTrigger(ids=wanted, poll_interval=0.2, deadline=time.time() + 20))
+    assert event == {
+        "status": "success",
+        "found": {
+            "albums": {album: emulator.library_ids("albums")[album]},
+            "songs": {song: emulator.library_ids("songs")[song]},
+        },
+    }
+
+
+@pytest.mark.parametrize("fault", ["429", "500", "drop"])
+async def test_faults_during_polls_still_succeed(start_emulator: Any, fault: str) -> None:
+    emulator = start_emulator(albums=10, add_delay=0.5)
+    album = emulator.catalog_ids("albums")[0]
+    await asyncio.to_thread(_add, emulator, {"albums": [album]})
+    emulator.inject(fault, count=5, path_prefix="/v1/catalog")
+    event = await _first_event(
+        LibraryItemsTrigger(ids={"albums": [album]}, poll_interval=0.2, deadline=time.time() + 30)
+    )
+    assert event["status"] == "success"
+    assert event["found"]["albums"][album] == emulator.library_ids()[album]
+
+
+async def test_refused_user_token_yields_an_error_event(start_emulator: Any) -> None:
+    emulator = start_emulator(albums=10)
+    emulator.revoke_user_token()
+    event = await _first_event(
+        LibraryItemsTrigger(
+            ids={"albums": ["123"]}, storefront="us", poll_interval=0.2, deadline=time.time() + 30
+        )
+    )
+    assert event["status"] == "error" and event["fatal"] is True
+    assert "Music User Token was refused (403)" in event["message"]
+    assert emulator.user_token not in event["message"]
+    assert emulator.stats.requests == 1
+
+
+async def test_deadline_yields_timeout_naming_missing_ids(start_emulator: Any) -> None:
+    emulator = start_emulator(albums=10)
+    owned = emulator.catalog_ids("albums", in_library=True)[0]
+    started = time.monotonic()
+    event = await _first_event(
+        LibraryItemsTrigger(
+            ids={"albums": [owned, "999999999"]}, poll_interval=0.3, deadline=time.time() + 1.0
+        )
+    )
+    assert event == {"status": "timeout", "missing": {"albums": ["999999999"]}}
+    assert time.monotonic() - started < 5
+
+
+async def test_cancellation_closes_the_client(start_emulator: Any) -> None:
+    emulator = start_emulator(albums=10)
+    trigger = LibraryItemsTrigger(ids={"albums": ["999999999"]}, poll_interval=30, deadline=time.time() + 60)
+    hooks: list[Any] = []
+    original = trigger._hook
+
+    def spy() -> Any:
+        hook = original()
+        hooks.append(hook)
+        return hook
+
+    trigger._hook = spy  # type: ignore[method-assign]
+    task = asyncio.ensure_future(_first_event(trigger))
+    while emulator.stats.requests < 2:
+        await asyncio.sleep(0.02)
+    assert hooks[0]._client is not None and not hooks[0]._client.is_closed
+    client = hooks[0]._client
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert client.is_closed
