@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -459,6 +461,32 @@ def library_ids_from_catalog(body: Mapping[str, Any]) -> dict[str, str | None]:
     return found
 
 
+_SSL_CONTEXT: ssl.SSLContext | None = None
+_SSL_LOCK = threading.Lock()
+
+
+def _build_ssl_context() -> ssl.SSLContext:
+    global _SSL_CONTEXT
+    with _SSL_LOCK:
+        if _SSL_CONTEXT is None:
+            import httpx
+
+            _SSL_CONTEXT = httpx.create_ssl_context(trust_env=True)
+        return _SSL_CONTEXT
+
+
+async def shared_ssl_context() -> ssl.SSLContext:
+    """
+    One TLS context for every async client of the process, built once in a worker thread.
+
+    Loading the CA bundle takes about 20 ms of CPU: once per trigger it would stall the
+    triggerer's event loop. ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` are honoured.
+    """
+    if _SSL_CONTEXT is not None:
+        return _SSL_CONTEXT
+    return await asyncio.to_thread(_build_ssl_context)
+
+
 class AppleMusicAsyncHook(BaseHook):
     """
     The asyncio twin of :class:`AppleMusicHook`, for triggers: ``httpx.AsyncClient``, the same
@@ -517,7 +545,7 @@ class AppleMusicAsyncHook(BaseHook):
             self._settings = settings
         return self._settings
 
-    def _client_for(self, settings: AppleMusicSettings) -> httpx.AsyncClient:
+    async def _client_for(self, settings: AppleMusicSettings) -> httpx.AsyncClient:
         import httpx
 
         if self._client is None:
@@ -526,6 +554,7 @@ class AppleMusicAsyncHook(BaseHook):
                 timeout=settings.timeout_seconds,
                 headers={"Accept": "application/json"},
                 limits=httpx.Limits(max_connections=4, max_keepalive_connections=4),
+                verify=await shared_ssl_context(),
             )
         return self._client
 
@@ -551,7 +580,7 @@ class AppleMusicAsyncHook(BaseHook):
         settings = await self.get_settings()
         minter = self._minter
         user_token_value = settings.require_user_token() if user_token else None
-        client = self._client_for(settings)
+        client = await self._client_for(settings)
         policy = RetryPolicy(max_attempts=settings.max_attempts, max_retry_seconds=settings.max_retry_seconds)
         reminted = False
 
