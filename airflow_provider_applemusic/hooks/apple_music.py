@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ssl
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
@@ -45,6 +44,8 @@ from airflow_provider_applemusic.paging import (
 from airflow_provider_applemusic.tokens import DeveloperTokenMinter, get_minter, mask
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
     import requests
 
