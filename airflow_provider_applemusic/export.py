@@ -69,9 +69,15 @@ class AddedWindow:
 
     def __init__(self, after: dt.datetime | None, before: dt.datetime | None) -> None:
         if after is not None and before is not None and after >= before:
+            hint = (
+                " (Airflow 3's default cron schedule gives runs an empty data interval: use "
+                "CronTriggerTimetable(..., interval=timedelta(days=1)) for daily windows)"
+                if after == before
+                else ""
+            )
             raise AppleMusicConfigError(
                 f"added_after must be earlier than added_before, got {after.isoformat()} >= "
-                f"{before.isoformat()}"
+                f"{before.isoformat()}{hint}"
             )
         self.after = after
         self.before = before

@@ -17,8 +17,8 @@ import sys
 import time
 from typing import Any
 
-sys.path.insert(0, os.path.dirname(__file__))
-from _servers import airflow_env, emulator_process
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
+from local_servers import airflow_env, emulator_process
 
 
 def open_sockets() -> int:

@@ -11,21 +11,24 @@ from airflow_provider_applemusic.export import date_added, parse_instant
 DAG_SOURCE = """
 import os
 
+import datetime as dt
+
 import pendulum
 from airflow.sdk import DAG
+from airflow.timetables.trigger import CronTriggerTimetable
 
 from airflow_provider_applemusic.operators.library_albums_to_s3 import LibraryAlbumsToS3Operator
 
 with DAG(
     "{dag_id}",
-    schedule="@daily",
+    schedule=CronTriggerTimetable("0 0 * * *", timezone="UTC", interval=dt.timedelta(days=1)),
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=True,
 ) as dag:
     LibraryAlbumsToS3Operator(
         task_id="export_day",
         s3_bucket="{bucket}",
-        s3_key="albums/{{{{ ds }}}}.jsonl",
+        s3_key="albums/{{{{ data_interval_start | ds }}}}.jsonl",
         added_after="{{{{ data_interval_start }}}}",
         added_before="{{{{ data_interval_end }}}}",
     )
@@ -53,7 +56,7 @@ def test_backfill_run_writes_exactly_that_days_additions_and_reruns_identically(
     assert run.state == DagRunState.SUCCESS
     # Airflow 3: the daily run of logical date 2024-03-05 covers [2024-03-04, 2024-03-05)
     assert (run.data_interval_end - run.data_interval_start) == dt.timedelta(days=1)
-    key = f"albums/{run.logical_date.date().isoformat()}.jsonl"
+    key = f"albums/{run.data_interval_start.date().isoformat()}.jsonl"
     first = s3_bucket.get_object(Bucket=bucket, Key=key)["Body"].read()
     expected = _added_between(emulator, run.data_interval_start, run.data_interval_end)
     assert expected
