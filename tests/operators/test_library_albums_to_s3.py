@@ -204,3 +204,11 @@ def test_templated_dates_are_checked_before_any_request(start_emulator: Any, s3_
     with pytest.raises(AppleMusicConfigError, match="added_after"):
         operator.execute({})  # type: ignore[arg-type]
     assert emulator.stats.requests == 0
+
+
+def test_openlineage_facets_name_the_library_and_the_object(start_emulator: Any) -> None:
+    emulator = start_emulator(albums=5)
+    operator = LibraryAlbumsToS3Operator(task_id="export", s3_key="s3://exports/albums/x.jsonl")
+    lineage = operator.get_openlineage_facets_on_complete(None)
+    assert [(d.namespace, d.name) for d in lineage.inputs] == [(emulator.url, "v1/me/library/albums")]
+    assert [(d.namespace, d.name) for d in lineage.outputs] == [("s3://exports", "albums/x.jsonl")]
