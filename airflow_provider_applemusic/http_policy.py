@@ -190,14 +190,16 @@ def evaluate_response(
     body: bytes,
     *,
     expect_json: bool = True,
+    expect_data: bool = False,
 ) -> Any:
     """
     Map one response to a result or an exception, the same for sync and async callers.
 
     Returns the decoded JSON body (None when ``expect_json`` is false). Raises
     :class:`TransientError` for what another attempt may cure (429, 5xx listed in
-    ``RETRYABLE_SERVER_STATUSES``, a 2xx body that is not JSON, a 401 when a new token can be
-    minted) and an :class:`AppleMusicError` for everything else.
+    ``RETRYABLE_SERVER_STATUSES``, a 2xx body that is not JSON or, with ``expect_data``, lacks
+    the ``data`` list, a 401 when a new token can be minted) and an :class:`AppleMusicError` for
+    everything else.
     """
     method, path = ctx.method, ctx.path
     if 200 <= status < 300:
@@ -218,6 +220,14 @@ def evaluate_response(
             raise TransientError(
                 AppleMusicRequestError(
                     f"Apple Music {method} {path} answered {status} with JSON that is not an object",
+                    status=status,
+                    path=path,
+                )
+            )
+        if expect_data and not isinstance(decoded.get("data"), list):
+            raise TransientError(
+                AppleMusicRequestError(
+                    f"Apple Music {method} {path} answered {status} without a 'data' list, again and again",
                     status=status,
                     path=path,
                 )

@@ -153,6 +153,8 @@ class AppleMusicEmulator:
         self._faults: list[list[Any]] = []
         self._library_pages_served = 0
         self.stats = EmulatorStats()
+        #: monotonic times at which :meth:`restart` brought the emulator back
+        self.restarts: list[float] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.base_events.Server | None = None
@@ -216,6 +218,7 @@ class AppleMusicEmulator:
             with self._lock:
                 self._pending.clear()
         self.start()
+        self.restarts.append(time.monotonic())
 
     def __enter__(self) -> AppleMusicEmulator:
         return self.start()

@@ -226,6 +226,7 @@ class AppleMusicHook(BaseHook):
         *,
         user_token: bool = True,
         expect_json: bool = True,
+        expect_data: bool = False,
     ) -> Any:
         """
         Send one API request under the retry policy and return its decoded JSON body.
@@ -235,6 +236,8 @@ class AppleMusicHook(BaseHook):
         :param params: query parameters.
         :param user_token: send the Music User Token.
         :param expect_json: decode the body (False for 202 responses without one).
+        :param expect_data: the body must carry a ``data`` list (resource fetches); one that
+            does not is retried like a damaged answer.
         """
         from tenacity import Retrying
 
@@ -274,7 +277,12 @@ class AppleMusicHook(BaseHook):
                 slot.status = response.status_code
             try:
                 return evaluate_response(
-                    ctx, response.status_code, response.headers, body, expect_json=expect_json
+                    ctx,
+                    response.status_code,
+                    response.headers,
+                    body,
+                    expect_json=expect_json,
+                    expect_data=expect_data,
                 )
             except TransientError as err:
                 if err.remint and minter is not None:
@@ -314,11 +322,7 @@ class AppleMusicHook(BaseHook):
         return self._page(LIBRARY_ALBUMS_PATH, params)
 
     def _page(self, path: str, params: Mapping[str, str]) -> dict[str, Any]:
-        body: dict[str, Any] = self.request("GET", path, params)
-        if not isinstance(body.get("data"), list):
-            raise AppleMusicRequestError(
-                f"Apple Music GET {path} answered without a 'data' list", status=200, path=path
-            )
+        body: dict[str, Any] = self.request("GET", path, params, expect_data=True)
         return body
 
     def iter_library_albums(
@@ -414,12 +418,12 @@ class AppleMusicHook(BaseHook):
         front = storefront or self.settings.storefront or self.get_storefront()
         found: dict[str, dict[str, str | None]] = {kind: {} for kind in normalized}
         for kind, path, params in catalog_lookups(normalized, front):
-            found[kind].update(library_ids_from_catalog(self.request("GET", path, params)))
+            found[kind].update(library_ids_from_catalog(self.request("GET", path, params, expect_data=True)))
         return order_found(normalized, found)
 
     def get_storefront(self) -> str:
         """Return the user's storefront id (``GET /v1/me/storefront``), e.g. ``us``."""
-        body = self.request("GET", "/v1/me/storefront")
+        body = self.request("GET", "/v1/me/storefront", expect_data=True)
         try:
             return str(body["data"][0]["id"])
         except (KeyError, IndexError, TypeError):
@@ -573,8 +577,9 @@ class AppleMusicAsyncHook(BaseHook):
         *,
         user_token: bool = True,
         expect_json: bool = True,
+        expect_data: bool = False,
     ) -> Any:
-        """Send one API request under the retry policy and return its decoded JSON body."""
+        """Send one API request under the retry policy; see :meth:`AppleMusicHook.request`."""
         import httpx
         from tenacity import AsyncRetrying
 
@@ -607,7 +612,12 @@ class AppleMusicAsyncHook(BaseHook):
                 slot.status = response.status_code
             try:
                 return evaluate_response(
-                    ctx, response.status_code, response.headers, body, expect_json=expect_json
+                    ctx,
+                    response.status_code,
+                    response.headers,
+                    body,
+                    expect_json=expect_json,
+                    expect_data=expect_data,
                 )
             except TransientError as err:
                 if err.remint and minter is not None and token is not None:
@@ -623,7 +633,7 @@ class AppleMusicAsyncHook(BaseHook):
 
     async def get_storefront(self) -> str:
         """Return the user's storefront id, e.g. ``us``."""
-        body = await self.request("GET", "/v1/me/storefront")
+        body = await self.request("GET", "/v1/me/storefront", expect_data=True)
         try:
             return str(body["data"][0]["id"])
         except (KeyError, IndexError, TypeError):
@@ -641,5 +651,6 @@ class AppleMusicAsyncHook(BaseHook):
         front = storefront or settings.storefront or await self.get_storefront()
         found: dict[str, dict[str, str | None]] = {kind: {} for kind in normalized}
         for kind, path, params in catalog_lookups(normalized, front):
-            found[kind].update(library_ids_from_catalog(await self.request("GET", path, params)))
+            body = await self.request("GET", path, params, expect_data=True)
+            found[kind].update(library_ids_from_catalog(body))
         return order_found(normalized, found)

@@ -57,11 +57,18 @@ def test_damaged_answers_are_retried(start_emulator: Any, fault: str) -> None:
     assert _ids(list(AppleMusicHook().iter_library_albums())) == _ids(emulator.library())
 
 
-def test_answer_without_data_is_a_clear_error(start_emulator: Any) -> None:
+def test_answer_without_data_is_retried(start_emulator: Any) -> None:
     emulator = start_emulator(albums=150)
-    emulator.inject("no_data", count=1)
+    emulator.inject("no_data", count=2)
+    assert _ids(list(AppleMusicHook().iter_library_albums())) == _ids(emulator.library())
+
+
+def test_answers_without_data_again_and_again_are_a_clear_error(start_emulator: Any) -> None:
+    emulator = start_emulator(albums=150)
+    emulator.inject("no_data", count=100)
     with pytest.raises(AppleMusicRequestError, match="without a 'data' list"):
-        list(AppleMusicHook().iter_library_albums())
+        list(AppleMusicHook(max_attempts=3).iter_library_albums())
+    assert emulator.stats.requests == 3
 
 
 def test_slow_answer_times_out_and_is_retried(start_emulator: Any, set_connection: Any) -> None:
