@@ -26,7 +26,8 @@ _SHAPES = {
 }
 
 
-def _short(value: object) -> str:
+def short_repr(value: object) -> str:
+    """``repr(value)``, cut to 60 characters (for error messages)."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "...'"
 
@@ -48,7 +49,7 @@ def normalize_ids(ids: Any, *, param: str = "ids") -> dict[str, list[str]]:
     for kind, values in ids.items():
         if kind not in _SHAPES:
             raise AppleMusicConfigError(
-                f"{param} has unknown resource type {_short(kind)}: allowed types are "
+                f"{param} has unknown resource type {short_repr(kind)}: allowed types are "
                 f"{', '.join(RESOURCE_TYPES)}"
             )
         if isinstance(values, str):
@@ -67,14 +68,15 @@ def normalize_ids(ids: Any, *, param: str = "ids") -> dict[str, list[str]]:
                 value = str(value)
             if not isinstance(value, str):
                 raise AppleMusicConfigError(
-                    f"{param}[{kind!r}] holds {_short(value)}, which is not a string id"
+                    f"{param}[{kind!r}] holds {short_repr(value)}, which is not a string id"
                 )
             value = value.strip()
             if not value and isinstance(values, str):
                 continue
             if not pattern.match(value):
                 raise AppleMusicConfigError(
-                    f"{param}[{kind!r}] holds malformed catalog id {_short(value)}: {kind} ids are {shape}"
+                    f"{param}[{kind!r}] holds malformed catalog id {short_repr(value)}: "
+                    f"{kind} ids are {shape}"
                 )
             seen.setdefault(value)
         if seen:
@@ -97,7 +99,7 @@ def parse_ids(value: Any, *, param: str = "ids") -> dict[str, list[str]]:
         except ValueError:
             raise AppleMusicConfigError(
                 f"{param} rendered to a string that is not JSON: give a mapping such as "
-                f'{{"albums": ["1577502911"]}}, got {_short(value)}'
+                f'{{"albums": ["1577502911"]}}, got {short_repr(value)}'
             ) from None
     return normalize_ids(value, param=param)
 

@@ -42,6 +42,7 @@ from airflow_provider_applemusic.paging import (
     step_back_offset,
 )
 from airflow_provider_applemusic.tokens import DeveloperTokenMinter, get_minter, mask
+from airflow_provider_applemusic.validation import validate_language, validate_storefront
 
 if TYPE_CHECKING:
     import ssl
@@ -316,6 +317,7 @@ class AppleMusicHook(BaseHook):
         :return: the page body: ``data``, ``next`` (when more follow) and ``meta``.
         """
         validate_page_size(page_size)
+        validate_language(language)
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise AppleMusicConfigError(f"offset must be a non-negative integer, got {offset!r}")
         params = library_albums_params(offset, page_size, join_include(include), language)
@@ -346,6 +348,7 @@ class AppleMusicHook(BaseHook):
         :param language: the API's ``l`` (a language tag).
         """
         validate_page_size(page_size)
+        validate_language(language)
         joined = join_include(include)
         path = LIBRARY_ALBUMS_PATH
         params = library_albums_params(0, page_size, joined, language)
@@ -395,6 +398,7 @@ class AppleMusicHook(BaseHook):
         :param language: the API's ``l`` (a language tag).
         """
         normalized = normalize_ids(ids)
+        validate_language(language)
         self.validate()
         for batch in add_batches(normalized):
             params = {f"ids[{kind}]": ",".join(values) for kind, values in batch.items()}
@@ -414,6 +418,7 @@ class AppleMusicHook(BaseHook):
             are absent.
         """
         normalized = normalize_ids(ids)
+        validate_storefront(storefront)
         self.validate()
         front = storefront or self.settings.storefront or self.get_storefront()
         found: dict[str, dict[str, str | None]] = {kind: {} for kind in normalized}
@@ -647,6 +652,7 @@ class AppleMusicAsyncHook(BaseHook):
     ) -> dict[str, dict[str, str | None]]:
         """Async :meth:`AppleMusicHook.find_in_library`: ``{type: {catalog_id: library_id}}``."""
         normalized = normalize_ids(ids)
+        validate_storefront(storefront)
         settings = await self.get_settings()
         front = storefront or settings.storefront or await self.get_storefront()
         found: dict[str, dict[str, str | None]] = {kind: {} for kind in normalized}

@@ -11,6 +11,7 @@ from airflow_provider_applemusic.connection import DEFAULT_CONN_ID
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
 from airflow_provider_applemusic.ids import parse_ids
+from airflow_provider_applemusic.validation import is_template, validate_language, validate_storefront
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -18,10 +19,6 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 ON_UNKNOWN = ("fail", "warn", "ignore")
-
-
-def _is_template(value: Any) -> bool:
-    return isinstance(value, str) and "{{" in value
 
 
 class AddToLibraryOperator(BaseOperator):
@@ -58,11 +55,15 @@ class AddToLibraryOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if not is_template(language):
+            validate_language(language)
+        if not is_template(storefront):
+            validate_storefront(storefront)
         if on_unknown not in ON_UNKNOWN:
             raise AppleMusicConfigError(
                 f"on_unknown must be one of {', '.join(ON_UNKNOWN)}, got {on_unknown!r}"
             )
-        if isinstance(ids, (dict, list)) or (isinstance(ids, str) and not _is_template(ids)):
+        if isinstance(ids, (dict, list)) or (isinstance(ids, str) and not is_template(ids)):
             parse_ids(ids)
         self.ids = ids
         self.apple_music_conn_id = apple_music_conn_id
@@ -77,6 +78,8 @@ class AddToLibraryOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, list[str]]:
         wanted = parse_ids(self.ids)
+        validate_language(self.language)
+        validate_storefront(self.storefront)
         self.hook.validate()
         if self.on_unknown != "ignore":
             known = self.hook.find_in_library(wanted, storefront=self.storefront)

@@ -27,6 +27,7 @@ from airflow_provider_applemusic.hooks.apple_music import (
     validate_page_size,
 )
 from airflow_provider_applemusic.paging import ConcurrentAlbumPager, progress_ticker
+from airflow_provider_applemusic.validation import is_template, validate_language
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -40,10 +41,6 @@ PART_SIZE = 5 * 1024 * 1024
 #: parts held in memory at once by the managed transfer
 PARTS_IN_MEMORY = 4
 PROGRESS_EVERY_SECONDS = 5.0
-
-
-def _is_template(value: Any) -> bool:
-    return isinstance(value, str) and "{{" in value
 
 
 class LibraryAlbumsToS3Operator(BaseOperator):
@@ -105,9 +102,11 @@ class LibraryAlbumsToS3Operator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if not is_template(language):
+            validate_language(language)
         if not isinstance(s3_key, str) or not s3_key:
             raise AppleMusicConfigError("s3_key must be a non-empty key or an s3://bucket/key URL")
-        if s3_bucket is None and not _is_template(s3_key) and not s3_key.startswith("s3://"):
+        if s3_bucket is None and not is_template(s3_key) and not s3_key.startswith("s3://"):
             raise AppleMusicConfigError(
                 f"s3_bucket is not set and s3_key {s3_key!r} is not a full s3://bucket/key URL: "
                 "give s3_bucket, or a full URL as s3_key"
@@ -145,7 +144,7 @@ class LibraryAlbumsToS3Operator(BaseOperator):
         self.added_after = added_after
         self.added_before = added_before
         self.encrypt = encrypt
-        if not _is_template(added_after) and not _is_template(added_before):
+        if not is_template(added_after) and not is_template(added_before):
             self._window()
 
     def _window(self) -> AddedWindow:
@@ -195,6 +194,7 @@ class LibraryAlbumsToS3Operator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         window = self._window()
+        validate_language(self.language)
         bucket, key = self.bucket_and_key()
         self.hook.validate()
         if not self.replace and self.s3_hook.check_for_key(key, bucket):

@@ -15,6 +15,7 @@ from airflow_provider_applemusic.exceptions import AppleMusicError
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
 from airflow_provider_applemusic.ids import missing_ids, parse_ids
 from airflow_provider_applemusic.triggers.library_items import FATAL_ERRORS, LibraryItemsTrigger
+from airflow_provider_applemusic.validation import is_template, validate_storefront
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -23,10 +24,6 @@ if TYPE_CHECKING:
 
 #: the trigger ends itself at the sensor's timeout; the scheduler's deferral timeout is a backstop
 DEFERRAL_SLACK_SECONDS = 60
-
-
-def _is_template(value: Any) -> bool:
-    return isinstance(value, str) and "{{" in value
 
 
 class LibraryItemsSensor(BaseSensorOperator):
@@ -61,7 +58,9 @@ class LibraryItemsSensor(BaseSensorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if isinstance(ids, (dict, list)) or (isinstance(ids, str) and not _is_template(ids)):
+        if not is_template(storefront):
+            validate_storefront(storefront)
+        if isinstance(ids, (dict, list)) or (isinstance(ids, str) and not is_template(ids)):
             parse_ids(ids)
         self.ids = ids
         self.apple_music_conn_id = apple_music_conn_id
@@ -76,6 +75,7 @@ class LibraryItemsSensor(BaseSensorOperator):
 
     def poke(self, context: Context) -> PokeReturnValue:
         wanted = parse_ids(self.ids)
+        validate_storefront(self.storefront)
         try:
             found = self.hook.find_in_library(wanted, storefront=self.storefront)
         except FATAL_ERRORS as err:
