@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -107,6 +107,71 @@ def next_page_request(
     if language and "l" not in params:
         params["l"] = language
     return parts.path, params
+
+
+class _Attempts:
+    """
+    What every attempt of one request needs, the same for the sync and async hooks: the auth
+    headers, and the response's evaluation with one re-mint after a 401.
+    """
+
+    def __init__(
+        self,
+        settings: AppleMusicSettings,
+        minter: DeveloperTokenMinter | None,
+        method: str,
+        path: str,
+        *,
+        user_token: bool,
+        expect_json: bool,
+        expect_data: bool,
+    ) -> None:
+        self.settings = settings
+        self.minter = minter
+        self.method = method
+        self.path = path
+        self.user_token = settings.require_user_token() if user_token else None
+        self.expect_json = expect_json
+        self.expect_data = expect_data
+        self.reminted = False
+
+    def prepare(self) -> tuple[str, dict[str, str]]:
+        """The developer token to send, and the request's auth headers."""
+        token = self.minter.token() if self.minter is not None else self.settings.developer_token
+        assert token is not None
+        headers = {"Authorization": f"Bearer {token}"}
+        if self.user_token:
+            headers["Music-User-Token"] = self.user_token
+        return token, headers
+
+    def evaluate(self, token: str, status: int, headers: Mapping[str, str], body: bytes) -> Any:
+        """:func:`evaluate_response`; a refused token is forgotten so the next attempt re-mints."""
+        ctx = CallContext(
+            self.method,
+            self.path,
+            self.settings.conn_id,
+            can_remint=self.minter is not None and not self.reminted,
+            pre_minted=self.minter is None,
+        )
+        try:
+            return evaluate_response(
+                ctx, status, headers, body, expect_json=self.expect_json, expect_data=self.expect_data
+            )
+        except TransientError as err:
+            if err.remint and self.minter is not None:
+                self.reminted = True
+                self.minter.invalidate(token)
+            raise
+
+
+def _retry_logger(
+    note_retry: Callable[[], None], log: Callable[..., None]
+) -> Callable[[TransientError, float], None]:
+    def on_retry(err: TransientError, sleep: float) -> None:
+        note_retry()
+        log("Retrying in %.2f s: %s", sleep, err.final)
+
+    return on_retry
 
 
 class AppleMusicHook(BaseHook):
@@ -243,58 +308,33 @@ class AppleMusicHook(BaseHook):
         from tenacity import Retrying
 
         settings = self.settings
-        minter = self._minter
-        user_token_value = settings.require_user_token() if user_token else None
+        attempts = _Attempts(
+            settings,
+            self._minter,
+            method,
+            path,
+            user_token=user_token,
+            expect_json=expect_json,
+            expect_data=expect_data,
+        )
         url = settings.base_url + path
-        reminted = False
 
         def attempt() -> Any:
-            nonlocal reminted
             import requests
 
-            token = self.get_developer_token()
-            headers = {"Authorization": f"Bearer {token}"}
-            if user_token_value:
-                headers["Music-User-Token"] = user_token_value
-            ctx = CallContext(
-                method,
-                path,
-                settings.conn_id,
-                can_remint=minter is not None and not reminted,
-                pre_minted=minter is None,
-            )
+            token, headers = attempts.prepare()
             with self.concurrency.slot() as slot:
                 try:
                     response = self.session.request(
-                        method,
-                        url,
-                        params=params,
-                        headers=headers,
-                        timeout=settings.timeout_seconds,
+                        method, url, params=params, headers=headers, timeout=settings.timeout_seconds
                     )
                     body = response.content
                 except requests.RequestException as err:
                     raise connection_failure(method, path, err) from None
                 slot.status = response.status_code
-            try:
-                return evaluate_response(
-                    ctx,
-                    response.status_code,
-                    response.headers,
-                    body,
-                    expect_json=expect_json,
-                    expect_data=expect_data,
-                )
-            except TransientError as err:
-                if err.remint and minter is not None:
-                    reminted = True
-                    minter.invalidate(token)
-                raise
+            return attempts.evaluate(token, response.status_code, response.headers, body)
 
-        def on_retry(err: TransientError, sleep: float) -> None:
-            self.concurrency.note_retry()
-            self.log.warning("Retrying in %.2f s: %s", sleep, err.final)
-
+        on_retry = _retry_logger(self.concurrency.note_retry, self.log.warning)
         return Retrying(**retrying_kwargs(self.retry_policy, on_retry))(attempt)
 
     # -- library albums ------------------------------------------------------------------
@@ -589,25 +629,20 @@ class AppleMusicAsyncHook(BaseHook):
         from tenacity import AsyncRetrying
 
         settings = await self.get_settings()
-        minter = self._minter
-        user_token_value = settings.require_user_token() if user_token else None
+        attempts = _Attempts(
+            settings,
+            self._minter,
+            method,
+            path,
+            user_token=user_token,
+            expect_json=expect_json,
+            expect_data=expect_data,
+        )
         client = await self._client_for(settings)
         policy = RetryPolicy(max_attempts=settings.max_attempts, max_retry_seconds=settings.max_retry_seconds)
-        reminted = False
 
         async def attempt() -> Any:
-            nonlocal reminted
-            token = minter.token() if minter is not None else settings.developer_token
-            headers = {"Authorization": f"Bearer {token}"}
-            if user_token_value:
-                headers["Music-User-Token"] = user_token_value
-            ctx = CallContext(
-                method,
-                path,
-                settings.conn_id,
-                can_remint=minter is not None and not reminted,
-                pre_minted=minter is None,
-            )
+            token, headers = attempts.prepare()
             async with self.concurrency.slot() as slot:
                 try:
                     response = await client.request(method, path, params=params, headers=headers)
@@ -615,25 +650,9 @@ class AppleMusicAsyncHook(BaseHook):
                 except httpx.HTTPError as err:
                     raise connection_failure(method, path, err) from None
                 slot.status = response.status_code
-            try:
-                return evaluate_response(
-                    ctx,
-                    response.status_code,
-                    response.headers,
-                    body,
-                    expect_json=expect_json,
-                    expect_data=expect_data,
-                )
-            except TransientError as err:
-                if err.remint and minter is not None and token is not None:
-                    reminted = True
-                    minter.invalidate(token)
-                raise
+            return attempts.evaluate(token, response.status_code, response.headers, body)
 
-        def on_retry(err: TransientError, sleep: float) -> None:
-            self.concurrency.note_retry()
-            self.log.info("Retrying in %.2f s: %s", sleep, err.final)
-
+        on_retry = _retry_logger(self.concurrency.note_retry, self.log.info)
         return await AsyncRetrying(**retrying_kwargs(policy, on_retry))(attempt)
 
     async def get_storefront(self) -> str:
