@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
 from airflow_provider_applemusic.ids import short_repr
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+MAX_PAGE_SIZE = 100
 _STOREFRONT = re.compile(r"^[a-z]{2}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
 
@@ -37,3 +41,27 @@ def validate_language(value: Any, *, param: str = "language") -> str | None:
             f"{param} must be a language tag such as 'en-US', got {short_repr(value)}"
         )
     return value
+
+
+def validate_page_size(page_size: Any, *, param: str = "page_size") -> int:
+    """Return ``page_size`` if it is an integer from 1 to 100, else raise naming ``param``."""
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or not (1 <= page_size <= MAX_PAGE_SIZE):
+        raise AppleMusicConfigError(
+            f"{param} must be an integer from 1 to {MAX_PAGE_SIZE}, got {page_size!r}"
+        )
+    return page_size
+
+
+def join_include(include: Iterable[str] | str | None, *, param: str = "include") -> str | None:
+    """Turn ``include`` (a list of relationship names, or one string) into the API's value."""
+    if include is None:
+        return None
+    names = include.split(",") if isinstance(include, str) else list(include)
+    cleaned = []
+    for name in names:
+        if not isinstance(name, str) or not name.strip().replace("-", "").isalnum():
+            raise AppleMusicConfigError(
+                f"{param} must be relationship names such as ['catalog', 'artists'], got {name!r}"
+            )
+        cleaned.append(name.strip())
+    return ",".join(cleaned) or None

@@ -42,7 +42,13 @@ from airflow_provider_applemusic.paging import (
     step_back_offset,
 )
 from airflow_provider_applemusic.tokens import DeveloperTokenMinter, get_minter, mask
-from airflow_provider_applemusic.validation import validate_language, validate_storefront
+from airflow_provider_applemusic.validation import (
+    MAX_PAGE_SIZE,
+    join_include,
+    validate_language,
+    validate_page_size,
+    validate_storefront,
+)
 
 if TYPE_CHECKING:
     import ssl
@@ -51,31 +57,6 @@ if TYPE_CHECKING:
     import requests
 
 LIBRARY_ALBUMS_PATH = "/v1/me/library/albums"
-MAX_PAGE_SIZE = 100
-
-
-def validate_page_size(page_size: Any, *, param: str = "page_size") -> int:
-    """Return ``page_size`` if it is an integer from 1 to 100, else raise naming ``param``."""
-    if isinstance(page_size, bool) or not isinstance(page_size, int) or not (1 <= page_size <= MAX_PAGE_SIZE):
-        raise AppleMusicConfigError(
-            f"{param} must be an integer from 1 to {MAX_PAGE_SIZE}, got {page_size!r}"
-        )
-    return page_size
-
-
-def join_include(include: Iterable[str] | str | None, *, param: str = "include") -> str | None:
-    """Turn ``include`` (a list of relationship names, or one string) into the API's value."""
-    if include is None:
-        return None
-    names = include.split(",") if isinstance(include, str) else list(include)
-    cleaned = []
-    for name in names:
-        if not isinstance(name, str) or not name.strip().replace("-", "").isalnum():
-            raise AppleMusicConfigError(
-                f"{param} must be relationship names such as ['catalog', 'artists'], got {name!r}"
-            )
-        cleaned.append(name.strip())
-    return ",".join(cleaned) or None
 
 
 def library_albums_params(

@@ -21,13 +21,14 @@ from airflow_provider_applemusic.export import (
     gzip_stream,
     parse_instant,
 )
-from airflow_provider_applemusic.hooks.apple_music import (
-    AppleMusicHook,
+from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
+from airflow_provider_applemusic.paging import ConcurrentAlbumPager, progress_ticker
+from airflow_provider_applemusic.validation import (
+    is_template,
     join_include,
+    validate_language,
     validate_page_size,
 )
-from airflow_provider_applemusic.paging import ConcurrentAlbumPager, progress_ticker
-from airflow_provider_applemusic.validation import is_template, validate_language
 
 if TYPE_CHECKING:
     import datetime as dt
