@@ -1,0 +1,75 @@
+"""LibraryItemsSensor outside a DAG run: timeouts, soft_fail and trigger events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import (
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    TaskDeferred,
+)
+
+from airflow_provider_applemusic.exceptions import AppleMusicError
+from airflow_provider_applemusic.sensors.library_items import LibraryItemsSensor
+from airflow_provider_applemusic.triggers.library_items import LibraryItemsTrigger
+
+
+def _sensor(**kwargs: Any) -> LibraryItemsSensor:
+    kwargs.setdefault("ids", {"albums": ["999999999"]})
+    kwargs.setdefault("timeout", 1)
+    return LibraryItemsSensor(task_id="wait", poke_interval=0.2, **kwargs)
+
+
+def test_poke_timeout_names_the_missing_ids(start_emulator: Any) -> None:
+    emulator = start_emulator(albums=5)
+    owned = emulator.catalog_ids("albums", in_library=True)[0]
+    with pytest.raises(AirflowSensorTimeout, match=r"\{'albums': \['999999999'\]\}") as info:
+        _sensor(ids={"albums": [owned, "999999999"]}).execute({})  # type: ignore[arg-type]
+    assert owned not in str(info.value)
+    assert "unknown catalog ids or unavailable in the storefront" in str(info.value)
+
+
+def test_soft_fail_skips_naming_the_missing_ids(start_emulator: Any) -> None:
+    start_emulator(albums=5)
+    with pytest.raises(AirflowSkipException, match="999999999"):
+        _sensor(soft_fail=True).execute({})  # type: ignore[arg-type]
+
+
+def test_deferrable_pokes_once_then_defers_with_the_deadline(start_emulator: Any) -> None:
+    emulator = start_emulator(albums=5)
+    sensor = _sensor(deferrable=True, timeout=120)
+    with pytest.raises(TaskDeferred) as info:
+        sensor.execute({})  # type: ignore[arg-type]
+    trigger = info.value.trigger
+    assert isinstance(trigger, LibraryItemsTrigger)
+    assert trigger.ids == {"albums": ["999999999"]}
+    assert trigger.poll_interval == 0.2
+    assert trigger.deadline is not None
+    assert info.value.method_name == "execute_complete"
+    assert info.value.timeout is not None and info.value.timeout.total_seconds() >= 120
+    assert emulator.stats.paths["/v1/catalog/us/albums"] == 1
+
+
+def test_deferrable_returns_at_once_when_already_there(start_emulator: Any) -> None:
+    emulator = start_emulator(albums=5)
+    owned = emulator.catalog_ids("albums", in_library=True)[0]
+    found = _sensor(ids={"albums": [owned]}, deferrable=True).execute({})  # type: ignore[arg-type]
+    assert found == {"albums": {owned: emulator.library_ids()[owned]}}
+
+
+def test_execute_complete_handles_every_event() -> None:
+    sensor = _sensor(deferrable=True)
+    found = {"albums": {"1": "l.x"}}
+    assert sensor.execute_complete({}, {"status": "success", "found": found}) == found  # type: ignore[arg-type]
+    with pytest.raises(AirflowSensorTimeout, match="999999999"):
+        sensor.execute_complete({}, {"status": "timeout", "missing": {"albums": ["999999999"]}})  # type: ignore[arg-type]
+    with pytest.raises(AirflowFailException, match="refused"):
+        sensor.execute_complete({}, {"status": "error", "message": "refused", "fatal": True})  # type: ignore[arg-type]
+    with pytest.raises(AppleMusicError, match="boom"):
+        sensor.execute_complete({}, {"status": "error", "message": "boom"})  # type: ignore[arg-type]
+    soft = _sensor(deferrable=True, soft_fail=True)
+    with pytest.raises(AirflowSkipException, match="999999999"):
+        soft.execute_complete({}, {"status": "timeout", "missing": {"albums": ["999999999"]}})  # type: ignore[arg-type]
