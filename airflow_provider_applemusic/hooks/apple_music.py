@@ -155,7 +155,60 @@ def _retry_logger(
     return on_retry
 
 
-class AppleMusicHook(BaseHook):
+def storefront_id(body: Mapping[str, Any]) -> str:
+    """The storefront id in a ``GET /v1/me/storefront`` body."""
+    try:
+        return str(body["data"][0]["id"])
+    except (KeyError, IndexError, TypeError):
+        raise AppleMusicRequestError(
+            "Apple Music GET /v1/me/storefront answered without a storefront id",
+            path="/v1/me/storefront",
+        ) from None
+
+
+class _AppleMusicHookBase(BaseHook):
+    """The connection and its checked settings, shared by the sync and async hooks."""
+
+    conn_name_attr = "apple_music_conn_id"
+    default_conn_name = DEFAULT_CONN_ID
+    conn_type = "apple_music"
+    hook_name = "Apple Music"
+
+    def __init__(
+        self,
+        apple_music_conn_id: str = DEFAULT_CONN_ID,
+        *,
+        timeout_seconds: float | None = None,
+        max_attempts: int | None = None,
+        max_retry_seconds: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.apple_music_conn_id = apple_music_conn_id
+        self._overrides = {
+            "timeout_seconds": timeout_seconds,
+            "max_attempts": max_attempts,
+            "max_retry_seconds": max_retry_seconds,
+        }
+
+    def _load(self, conn: Any) -> tuple[AppleMusicSettings, DeveloperTokenMinter | None]:
+        """Check the connection, mask its secrets, and find the token minter for its key."""
+        settings = settings_from_connection(conn, self._overrides)
+        mask(settings.music_user_token)
+        mask(settings.developer_token)
+        if settings.developer_token:
+            return settings, None
+        assert settings.team_id and settings.key_id and settings.private_key_pem
+        minter = get_minter(
+            settings.team_id, settings.key_id, settings.private_key_pem, settings.token_lifetime_seconds
+        )
+        return settings, minter
+
+    @staticmethod
+    def _retry_policy(settings: AppleMusicSettings) -> RetryPolicy:
+        return RetryPolicy(max_attempts=settings.max_attempts, max_retry_seconds=settings.max_retry_seconds)
+
+
+class AppleMusicHook(_AppleMusicHookBase):
     """
     Talk to the Apple Music API with an ``apple_music`` connection.
 
@@ -171,11 +224,6 @@ class AppleMusicHook(BaseHook):
     :param max_concurrency: the most requests of this hook in flight at once.
     """
 
-    conn_name_attr = "apple_music_conn_id"
-    default_conn_name = DEFAULT_CONN_ID
-    conn_type = "apple_music"
-    hook_name = "Apple Music"
-
     def __init__(
         self,
         apple_music_conn_id: str = DEFAULT_CONN_ID,
@@ -185,13 +233,12 @@ class AppleMusicHook(BaseHook):
         max_retry_seconds: float | None = None,
         max_concurrency: int = 8,
     ) -> None:
-        super().__init__()
-        self.apple_music_conn_id = apple_music_conn_id
-        self._overrides = {
-            "timeout_seconds": timeout_seconds,
-            "max_attempts": max_attempts,
-            "max_retry_seconds": max_retry_seconds,
-        }
+        super().__init__(
+            apple_music_conn_id,
+            timeout_seconds=timeout_seconds,
+            max_attempts=max_attempts,
+            max_retry_seconds=max_retry_seconds,
+        )
         if (
             isinstance(max_concurrency, bool)
             or not isinstance(max_concurrency, int)
@@ -205,34 +252,22 @@ class AppleMusicHook(BaseHook):
     # -- configuration -------------------------------------------------------------------
 
     @cached_property
+    def _loaded(self) -> tuple[AppleMusicSettings, DeveloperTokenMinter | None]:
+        return self._load(self.get_connection(self.apple_music_conn_id))
+
+    @property
     def settings(self) -> AppleMusicSettings:
         """The connection, validated (raises :class:`AppleMusicConfigError` naming the field)."""
-        conn = self.get_connection(self.apple_music_conn_id)
-        settings = settings_from_connection(conn, self._overrides)
-        mask(settings.music_user_token)
-        mask(settings.developer_token)
-        return settings
+        return self._loaded[0]
 
-    @cached_property
+    @property
     def _minter(self) -> DeveloperTokenMinter | None:
-        settings = self.settings
-        if settings.developer_token:
-            return None
-        assert settings.team_id and settings.key_id and settings.private_key_pem
-        return get_minter(
-            settings.team_id,
-            settings.key_id,
-            settings.private_key_pem,
-            settings.token_lifetime_seconds,
-        )
+        return self._loaded[1]
 
     @cached_property
     def retry_policy(self) -> RetryPolicy:
         """The retry policy built from the connection and the constructor's overrides."""
-        return RetryPolicy(
-            max_attempts=self.settings.max_attempts,
-            max_retry_seconds=self.settings.max_retry_seconds,
-        )
+        return self._retry_policy(self.settings)
 
     @cached_property
     def session(self) -> requests.Session:
@@ -449,14 +484,7 @@ class AppleMusicHook(BaseHook):
 
     def get_storefront(self) -> str:
         """Return the user's storefront id (``GET /v1/me/storefront``), e.g. ``us``."""
-        body = self.request("GET", "/v1/me/storefront", expect_data=True)
-        try:
-            return str(body["data"][0]["id"])
-        except (KeyError, IndexError, TypeError):
-            raise AppleMusicRequestError(
-                "Apple Music GET /v1/me/storefront answered without a storefront id",
-                path="/v1/me/storefront",
-            ) from None
+        return storefront_id(self.request("GET", "/v1/me/storefront", expect_data=True))
 
     def test_connection(self) -> tuple[bool, str]:
         """Mint a token and call ``GET /v1/me/storefront``; say which token, if any, was refused."""
@@ -518,7 +546,7 @@ async def shared_ssl_context() -> ssl.SSLContext:
     return await asyncio.to_thread(_build_ssl_context)
 
 
-class AppleMusicAsyncHook(BaseHook):
+class AppleMusicAsyncHook(_AppleMusicHookBase):
     """
     The asyncio twin of :class:`AppleMusicHook`, for triggers: ``httpx.AsyncClient``, the same
     connection settings, token minting, retry policy, error mapping and adaptive limit.
@@ -532,9 +560,6 @@ class AppleMusicAsyncHook(BaseHook):
     :param max_retry_seconds: total seconds one request may spend retrying; wins over the extra.
     """
 
-    conn_name_attr = "apple_music_conn_id"
-    default_conn_name = DEFAULT_CONN_ID
-    conn_type = "apple_music"
     hook_name = "Apple Music (async)"
 
     def __init__(
@@ -545,13 +570,12 @@ class AppleMusicAsyncHook(BaseHook):
         max_attempts: int | None = None,
         max_retry_seconds: float | None = None,
     ) -> None:
-        super().__init__()
-        self.apple_music_conn_id = apple_music_conn_id
-        self._overrides = {
-            "timeout_seconds": timeout_seconds,
-            "max_attempts": max_attempts,
-            "max_retry_seconds": max_retry_seconds,
-        }
+        super().__init__(
+            apple_music_conn_id,
+            timeout_seconds=timeout_seconds,
+            max_attempts=max_attempts,
+            max_retry_seconds=max_retry_seconds,
+        )
         self.concurrency = AsyncAdaptiveConcurrency(4)
         self._settings: AppleMusicSettings | None = None
         self._minter: DeveloperTokenMinter | None = None
@@ -561,19 +585,9 @@ class AppleMusicAsyncHook(BaseHook):
         """The connection, validated (in a worker thread: it may read the key file)."""
         if self._settings is None:
             conn = await self.aget_connection(self.apple_music_conn_id)
-            settings = await asyncio.to_thread(settings_from_connection, conn, self._overrides)
-            mask(settings.music_user_token)
-            mask(settings.developer_token)
-            if not settings.developer_token:
-                assert settings.team_id and settings.key_id and settings.private_key_pem
-                self._minter = await asyncio.to_thread(
-                    get_minter,
-                    settings.team_id,
-                    settings.key_id,
-                    settings.private_key_pem,
-                    settings.token_lifetime_seconds,
-                )
+            settings, self._minter = await asyncio.to_thread(self._load, conn)
             self._settings = settings
+            return settings
         return self._settings
 
     async def _client_for(self, settings: AppleMusicSettings) -> httpx.AsyncClient:
@@ -620,7 +634,7 @@ class AppleMusicAsyncHook(BaseHook):
             expect_data=expect_data,
         )
         client = await self._client_for(settings)
-        policy = RetryPolicy(max_attempts=settings.max_attempts, max_retry_seconds=settings.max_retry_seconds)
+        policy = self._retry_policy(settings)
 
         async def attempt() -> Any:
             token, headers = attempts.prepare()
@@ -638,14 +652,7 @@ class AppleMusicAsyncHook(BaseHook):
 
     async def get_storefront(self) -> str:
         """Return the user's storefront id, e.g. ``us``."""
-        body = await self.request("GET", "/v1/me/storefront", expect_data=True)
-        try:
-            return str(body["data"][0]["id"])
-        except (KeyError, IndexError, TypeError):
-            raise AppleMusicRequestError(
-                "Apple Music GET /v1/me/storefront answered without a storefront id",
-                path="/v1/me/storefront",
-            ) from None
+        return storefront_id(await self.request("GET", "/v1/me/storefront", expect_data=True))
 
     async def find_in_library(
         self, ids: Mapping[str, Iterable[str]], *, storefront: str | None = None
