@@ -6,6 +6,19 @@ import warnings
 
 from airflow_provider_applemusic.get_provider_info import get_provider_info
 
+#: the connection's extra fields, as the issue names them
+EXTRA_FIELDS = {
+    "key_id",
+    "music_user_token",
+    "private_key_path",
+    "developer_token",
+    "storefront",
+    "token_lifetime_seconds",
+    "timeout_seconds",
+    "max_attempts",
+    "max_retry_seconds",
+}
+
 
 def test_provider_info_validates_against_airflows_schema() -> None:
     import json
@@ -48,19 +61,8 @@ def test_connection_form_fields_and_behaviour_are_registered() -> None:
     assert behaviour["relabeling"]["login"] == "Team ID"
     assert behaviour["relabeling"]["password"] == "Private key (.p8)"
     widgets = manager.connection_form_widgets
-    expected = {
-        "key_id",
-        "music_user_token",
-        "private_key_path",
-        "developer_token",
-        "storefront",
-        "token_lifetime_seconds",
-        "timeout_seconds",
-        "max_attempts",
-        "max_retry_seconds",
-    }
     registered = {w.field_name for k, w in widgets.items() if k.startswith("extra__apple_music__")}
-    assert registered == expected
+    assert registered == EXTRA_FIELDS
     assert widgets["extra__apple_music__music_user_token"].is_sensitive
     assert widgets["extra__apple_music__developer_token"].is_sensitive
     assert not widgets["extra__apple_music__key_id"].is_sensitive

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
+from tests.test_provider_info import EXTRA_FIELDS
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -77,17 +79,7 @@ def test_form_relabels_hides_and_describes_fields(api_server: str) -> None:
 
 def test_form_lists_every_extra_field_with_description(api_server: str) -> None:
     extras = _apple_music_form(api_server)["extra_fields"]
-    assert set(extras) == {
-        "key_id",
-        "music_user_token",
-        "private_key_path",
-        "developer_token",
-        "storefront",
-        "token_lifetime_seconds",
-        "timeout_seconds",
-        "max_attempts",
-        "max_retry_seconds",
-    }
+    assert set(extras) == EXTRA_FIELDS
     assert all(field["description"] for field in extras.values())
     assert extras["key_id"]["schema"]["title"] == "Key ID"
     assert extras["key_id"]["schema"]["examples"] == ["ABC123DEFG"]
