@@ -84,6 +84,26 @@ class PageStitcher:
         del self._recent[: max(0, len(self._recent) - self.page_size)]
         return result
 
+    def stitch(
+        self, page: dict[str, Any], offset: int, refetch: Callable[[int], dict[str, Any]]
+    ) -> tuple[dict[str, Any], int, list[Any]]:
+        """
+        The new albums of ``page``, fetched at ``offset``, fetching it again from further back
+        (``refetch(offset)``) while its overlap shows no known album, up to
+        ``PAGING_STEP_BACKS`` times; then the page is accepted as it is.
+
+        :return: the page finally used, its offset, and its new albums.
+        """
+        start = offset
+        attempt = 0
+        while True:
+            albums = self.fresh(page["data"], overlapped=offset > 0, force=attempt >= PAGING_STEP_BACKS)
+            if albums is not None:
+                return page, offset, albums
+            attempt += 1
+            offset = step_back_offset(start, self.page_size, attempt)
+            page = refetch(offset)
+
 
 @dataclass
 class PagerStats:
@@ -129,6 +149,10 @@ class ConcurrentAlbumPager:
             self.stats.requests += 1
         return page
 
+    def _refetch(self, offset: int) -> dict[str, Any]:
+        self.stats.refetches += 1
+        return self._fetch(offset)
+
     def __iter__(self) -> Iterator[list[dict[str, Any]]]:
         """Yield, page by page in the API's order, the albums not yet yielded."""
         size = self.page_size
@@ -157,19 +181,10 @@ class ConcurrentAlbumPager:
                         pending[scheduled] = pool.submit(self._fetch, offset)
                         scheduled += 1
                     page = pending.pop(index).result()
-                    offset = index * stride
-                    albums_or_none = stitcher.fresh(page["data"], overlapped=True)
-                    attempt = 0
-                    while albums_or_none is None:
-                        attempt += 1
-                        self.stats.refetches += 1
-                        page = self._fetch(step_back_offset(offset, size, attempt))
-                        albums_or_none = stitcher.fresh(
-                            page["data"], overlapped=True, force=attempt >= PAGING_STEP_BACKS
-                        )
+                    page, _, albums = stitcher.stitch(page, index * stride, self._refetch)
                     self.stats.pages += 1
-                    self.stats.albums += len(albums_or_none)
-                    yield albums_or_none
+                    self.stats.albums += len(albums)
+                    yield albums
                     following = next_offset(page)
                     if following is None:
                         return

@@ -34,13 +34,7 @@ from airflow_provider_applemusic.http_policy import (
     retrying_kwargs,
 )
 from airflow_provider_applemusic.ids import add_batches, catalog_lookups, normalize_ids
-from airflow_provider_applemusic.paging import (
-    PAGING_OVERLAP,
-    PAGING_STEP_BACKS,
-    PageStitcher,
-    next_offset,
-    step_back_offset,
-)
+from airflow_provider_applemusic.paging import PAGING_OVERLAP, PageStitcher, next_offset
 from airflow_provider_applemusic.tokens import DeveloperTokenMinter, get_minter, mask
 from airflow_provider_applemusic.validation import (
     MAX_PAGE_SIZE,
@@ -410,21 +404,18 @@ class AppleMusicHook(_AppleMusicHookBase):
         params = library_albums_params(0, page_size, joined, language)
         stitcher = PageStitcher(page_size)
         next_offsets: set[int] = set()
-        step_back = 0
+
+        def refetch(offset: int) -> dict[str, Any]:
+            self.log.info(
+                "The album seen last is not where expected (the library changed, or entries are "
+                "hidden): fetching again from offset %s",
+                offset,
+            )
+            return self._page(path, {**params, "offset": str(offset)})
+
         while True:
             page = self._page(path, params)
-            offset = int(params.get("offset", "0"))
-            albums = stitcher.fresh(page["data"], overlapped=offset > 0, force=step_back >= PAGING_STEP_BACKS)
-            if albums is None:
-                step_back += 1
-                params = {**params, "offset": str(step_back_offset(offset, page_size, step_back))}
-                self.log.info(
-                    "The album seen last is not where expected (the library changed, or "
-                    "entries are hidden): fetching again from offset %s",
-                    params["offset"],
-                )
-                continue
-            step_back = 0
+            page, offset, albums = stitcher.stitch(page, int(params.get("offset", "0")), refetch)
             yield from albums
             following = next_offset(page)
             if following is None:
