@@ -11,12 +11,23 @@ class AppleMusicConfigError(AppleMusicError, ValueError):
     """A connection field or a parameter is missing or malformed; raised before any request."""
 
 
-class AppleMusicDeveloperTokenError(AppleMusicError):
+class _TokenRefused(AppleMusicError):
+    """A refused token; ``status`` is the HTTP status the service answered (401 or 403)."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class AppleMusicDeveloperTokenError(_TokenRefused):
     """The service refused the developer token (401), even after minting a fresh one."""
 
 
-class AppleMusicUserTokenError(AppleMusicError):
-    """The service refused the Music User Token (403); waiting or retrying cannot cure it."""
+class AppleMusicUserTokenError(_TokenRefused):
+    """
+    The service refused the Music User Token: 403, or a 401 that a request carrying only the
+    developer token showed to be about the user token. Waiting or retrying cannot cure it.
+    """
 
 
 class AppleMusicRequestError(AppleMusicError):
@@ -51,3 +62,10 @@ class AppleMusicRequestError(AppleMusicError):
 
 class AppleMusicRateLimitError(AppleMusicRequestError):
     """The service kept answering 429 until the retry budget was spent."""
+
+
+class AppleMusicSubscriptionError(AppleMusicRequestError):
+    """
+    The account may not use the library ("Insufficient Privileges", code 40015): it needs an
+    Apple Music subscription with Sync Library (iCloud Music Library) on. Not retried.
+    """

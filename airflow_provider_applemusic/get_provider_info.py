@@ -124,11 +124,11 @@ def get_provider_info() -> dict[str, Any]:
                     ),
                     "token_lifetime_seconds": _number(
                         "Developer token lifetime (s)",
-                        "Optional: lifetime of minted developer tokens, 60 to 15777000 "
-                        "(default 43200, 12 h).",
+                        "Optional: lifetime of minted developer tokens, 60 to 15552000 "
+                        "(180 days; default 43200, 12 h).",
                         "integer",
                         minimum=60,
-                        maximum=15_777_000,
+                        maximum=15_552_000,
                         examples=[43200],
                     ),
                     "timeout_seconds": _number(

@@ -27,6 +27,7 @@ from airflow_provider_applemusic.exceptions import (
     AppleMusicError,
     AppleMusicRateLimitError,
     AppleMusicRequestError,
+    AppleMusicSubscriptionError,
     AppleMusicUserTokenError,
 )
 
@@ -44,6 +45,8 @@ PACE_CALM_SECONDS = 1.0
 PACE_GROWTH = 1.05
 #: a pace above this many requests a second is lifted altogether
 PACE_RELEASE_RATE = 1000.0
+#: Apple's code and title for an account that may not use the library (no subscription)
+INSUFFICIENT_PRIVILEGES = ("40015", "Insufficient Privileges")
 
 
 @dataclass(frozen=True)
@@ -76,15 +79,23 @@ class TransientError(AppleMusicError):
     :param final: the error to raise when no attempt is left.
     :param retry_after: seconds the service asked us to wait, if it said so.
     :param remint: the developer token was refused: mint a new one before the next attempt.
+    :param reason: what this attempt got, for the retry log line (default: ``final``'s text,
+        which may speak of the whole budget).
     """
 
     def __init__(
-        self, final: AppleMusicError, *, retry_after: float | None = None, remint: bool = False
+        self,
+        final: AppleMusicError,
+        *,
+        retry_after: float | None = None,
+        remint: bool = False,
+        reason: str | None = None,
     ) -> None:
         super().__init__(str(final))
         self.final = final
         self.retry_after = retry_after
         self.remint = remint
+        self.reason = reason or str(final)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -172,6 +183,84 @@ def connection_failure(method: str, path: str, err: BaseException) -> TransientE
     return TransientError(final)
 
 
+class TruncatedListingError(AppleMusicRequestError):
+    """
+    A listing page past offset 0 came back missing (404) or without ``data`` after ``next``
+    promised more, again and again within the retry budget.
+
+    :param offset: the offset of the page.
+    """
+
+    def __init__(self, message: str, *, offset: int, status: int | None, path: str) -> None:
+        super().__init__(message, status=status, path=path)
+        self.offset = offset
+
+
+def empty_listing() -> dict[str, Any]:
+    """The body of an empty collection (the service answers it with 404 at offset 0)."""
+    return {"data": [], "meta": {"total": 0}}
+
+
+def _truncated(method: str, path: str, status: int, offset: int, what: str) -> TransientError:
+    return TransientError(
+        TruncatedListingError(
+            f"Apple Music {method} {path} answered the page at offset {offset} with {what}, "
+            "again and again within the retry budget, though the listing goes on past it",
+            offset=offset,
+            status=status,
+            path=path,
+        ),
+        reason=f"Apple Music {method} {path} answered the page at offset {offset} with {what}",
+    )
+
+
+def _is_insufficient_privileges(status: int, fields: Mapping[str, str | None]) -> bool:
+    code, title = INSUFFICIENT_PRIVILEGES
+    return status in (400, 403) and (fields["code"] == code or (fields["title"] or "").strip() == title)
+
+
+def subscription_error(method: str, path: str, status: int, body: bytes) -> AppleMusicSubscriptionError:
+    """The error for "Insufficient Privileges": the account lacks a subscription or Sync Library."""
+    error = request_error(
+        method,
+        path,
+        status,
+        body,
+        cls=AppleMusicSubscriptionError,
+        hint="the Apple Music account may not use the library: it needs an active Apple Music "
+        "subscription with Sync Library (iCloud Music Library) turned on",
+    )
+    assert isinstance(error, AppleMusicSubscriptionError)
+    return error
+
+
+def developer_token_probe_path(storefront: str | None) -> str:
+    """A request that needs the developer token only: tells which token a 401 was about."""
+    return f"/v1/storefronts/{storefront or 'us'}"
+
+
+def user_token_refused_401(method: str, path: str, conn_id: str, probe_path: str) -> AppleMusicUserTokenError:
+    """A 401 on a user request while the developer token alone was accepted on ``probe_path``."""
+    return AppleMusicUserTokenError(
+        f"the Music User Token was refused (401) on {method} {path}: the developer token is "
+        f"valid (GET {probe_path} with it alone succeeded), so the user token is invalid, "
+        "expired or revoked; mint a new one with MusicKit and update extra 'music_user_token' "
+        f"of connection '{conn_id}'",
+        status=401,
+    )
+
+
+def either_token_401(
+    refused: AppleMusicDeveloperTokenError, probe_failure: AppleMusicError
+) -> AppleMusicDeveloperTokenError:
+    """A 401 that the developer-token-only check could not attribute (it failed otherwise)."""
+    return AppleMusicDeveloperTokenError(
+        f"{refused}; the check with the developer token alone failed too ({probe_failure}), so "
+        "either token may be at fault: the developer token, or the Music User Token",
+        status=401,
+    )
+
+
 @dataclass(frozen=True)
 class CallContext:
     """What :func:`evaluate_response` needs to know about the call besides the response."""
@@ -191,6 +280,7 @@ def evaluate_response(
     *,
     expect_json: bool = True,
     expect_data: bool = False,
+    listing_offset: int | None = None,
 ) -> Any:
     """
     Map one response to a result or an exception, the same for sync and async callers.
@@ -200,8 +290,16 @@ def evaluate_response(
     ``RETRYABLE_SERVER_STATUSES``, a 2xx body that is not JSON or, with ``expect_data``, lacks
     the ``data`` list, a 401 when a new token can be minted) and an :class:`AppleMusicError` for
     everything else.
+
+    ``listing_offset`` marks a page of a library listing: a 404 at offset 0 is an empty
+    collection (returns :func:`empty_listing`); a 404 or a body without ``data`` past offset 0
+    is a truncation, retried, and in the end a :class:`TruncatedListingError`.
     """
     method, path = ctx.method, ctx.path
+    if status == 404 and listing_offset is not None:
+        if listing_offset == 0:
+            return empty_listing()
+        raise _truncated(method, path, status, listing_offset, "404")
     if 200 <= status < 300:
         if not expect_json:
             return None
@@ -225,28 +323,40 @@ def evaluate_response(
                 )
             )
         if expect_data and not isinstance(decoded.get("data"), list):
+            if listing_offset:
+                raise _truncated(method, path, status, listing_offset, "a body without 'data'")
             raise TransientError(
                 AppleMusicRequestError(
                     f"Apple Music {method} {path} answered {status} without a 'data' list, again and again",
                     status=status,
                     path=path,
-                )
+                ),
+                reason=f"Apple Music {method} {path} answered {status} without a 'data' list",
             )
         return decoded
+    if status in (400, 403) and _is_insufficient_privileges(status, apple_error_fields(body)):
+        raise subscription_error(method, path, status, body)
     if status == 401:
         if ctx.pre_minted:
             raise AppleMusicDeveloperTokenError(
                 f"the pre-minted developer token in extra 'developer_token' of connection "
                 f"'{ctx.conn_id}' was refused (401) on {method} {path}: it cannot be re-minted; "
-                "replace it, or remove it so the hook mints its own from Team ID, Key ID and key"
+                "replace it, or remove it so the hook mints its own from Team ID, Key ID and key",
+                status=401,
             )
         refused = AppleMusicDeveloperTokenError(
             f"the developer token was refused (401) on {method} {path} even after minting a "
             f"fresh one: check the Team ID, the Key ID and that the .p8 key of connection "
-            f"'{ctx.conn_id}' is still active in your Apple Developer account"
+            f"'{ctx.conn_id}' is still active in your Apple Developer account",
+            status=401,
         )
         if ctx.can_remint:
-            raise TransientError(refused, retry_after=0.0, remint=True)
+            raise TransientError(
+                refused,
+                retry_after=0.0,
+                remint=True,
+                reason=f"Apple Music {method} {path} refused the developer token (401): minting a fresh one",
+            )
         raise refused
     if status == 403:
         fields = apple_error_fields(body)
@@ -254,7 +364,8 @@ def evaluate_response(
         raise AppleMusicUserTokenError(
             f"the Music User Token was refused (403) on {method} {path}{said}: it is invalid, "
             "expired or revoked, or the user withdrew access; mint a new one with MusicKit and "
-            f"update extra 'music_user_token' of connection '{ctx.conn_id}'"
+            f"update extra 'music_user_token' of connection '{ctx.conn_id}'",
+            status=403,
         )
     if status == 429:
         final = request_error(
@@ -266,7 +377,11 @@ def evaluate_response(
             hint="the rate limit did not clear within the retry budget: lower the concurrency, "
             "or raise max_attempts / max_retry_seconds",
         )
-        raise TransientError(final, retry_after=parse_retry_after(headers.get("Retry-After")))
+        raise TransientError(
+            final,
+            retry_after=parse_retry_after(headers.get("Retry-After")),
+            reason=f"Apple Music {method} {path} answered {_describe(status, apple_error_fields(body))}",
+        )
     if status in RETRYABLE_SERVER_STATUSES:
         final = request_error(
             method,
@@ -275,7 +390,11 @@ def evaluate_response(
             body,
             hint="the service kept failing within the retry budget; try again later",
         )
-        raise TransientError(final, retry_after=parse_retry_after(headers.get("Retry-After")))
+        raise TransientError(
+            final,
+            retry_after=parse_retry_after(headers.get("Retry-After")),
+            reason=f"Apple Music {method} {path} answered {_describe(status, apple_error_fields(body))}",
+        )
     raise request_error(method, path, status, body)
 
 

@@ -65,6 +65,9 @@ class PageStitcher:
             again from further back).
         """
         albums = [a for a in data if isinstance(a, dict)]
+        if not albums:
+            # nothing to place: an empty collection, a page of hidden entries, a shrunk end
+            return []
         if overlapped and self._recent:
             recent = set(self._recent)
             anchor = next((i for i in range(len(albums) - 1, -1, -1) if albums[i].get("id") in recent), None)

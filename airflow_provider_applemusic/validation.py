@@ -65,3 +65,19 @@ def join_include(include: Iterable[str] | str | None, *, param: str = "include")
             )
         cleaned.append(name.strip())
     return ",".join(cleaned) or None
+
+
+def join_extend(extend: Iterable[str] | str | None, *, required: Iterable[str] = ()) -> str:
+    """
+    The API's ``extend`` value: the ``required`` attributes, then those of ``extend`` not yet
+    named (checked like ``include``, errors naming ``extend``).
+    """
+    names = list(dict.fromkeys([*required, *(join_include(extend, param="extend") or "").split(",")]))
+    return ",".join(name for name in names if name)
+
+
+def merge_csv(current: str | None, wanted: str | None) -> str | None:
+    """``current`` (a comma-separated query value) with the values of ``wanted`` it lacks."""
+    values = [v for v in (current or "").split(",") if v]
+    values += [v for v in (wanted or "").split(",") if v and v not in values]
+    return ",".join(values) or None

@@ -85,4 +85,4 @@ def test_form_lists_every_extra_field_with_description(api_server: str) -> None:
     assert extras["key_id"]["schema"]["examples"] == ["ABC123DEFG"]
     assert extras["music_user_token"]["schema"]["format"] == "password"
     assert extras["developer_token"]["schema"]["format"] == "password"
-    assert extras["token_lifetime_seconds"]["schema"]["maximum"] == 15_777_000
+    assert extras["token_lifetime_seconds"]["schema"]["maximum"] == 15_552_000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
@@ -28,8 +29,39 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--add-delay", type=float, default=3.0, help="seconds before adds appear")
     parser.add_argument("--change-every", type=int, default=0, help="library change every N pages")
     parser.add_argument("--retry-after", type=float, default=None, help="Retry-After on 429s")
+    parser.add_argument(
+        "--truncate-every", type=int, default=0, help="every Nth listing page past offset 0 a 404"
+    )
+    parser.add_argument(
+        "--user-token-refusal",
+        type=int,
+        choices=(401, 403),
+        default=403,
+        help="status for a revoked Music User Token",
+    )
+    parser.add_argument(
+        "--no-subscription", action="store_true", help="library calls answer Insufficient Privileges"
+    )
     parser.add_argument("--ready-file", default=None, help="write the connection JSON here once serving")
+    parser.add_argument(
+        "--list-catalog-ids",
+        action="store_true",
+        help="print the catalog ids not yet in the library (type, tab, id; one a line) and exit",
+    )
     return parser
+
+
+#: catalog ids not yet in the library printed with the connection line, per type
+SHOWN_CATALOG_IDS = 3
+
+
+def not_in_library(emulator: AppleMusicEmulator) -> dict[str, list[str]]:
+    """
+    Catalog ids the emulator knows that are not in its library yet, by type: ids to add.
+
+    :param emulator: the emulator (it need not be serving).
+    """
+    return {kind: emulator.catalog_ids(kind) for kind in ("albums", "songs", "playlists", "music-videos")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,9 +78,17 @@ def main(argv: list[str] | None = None) -> int:
         add_delay=args.add_delay,
         change_every=args.change_every,
         retry_after=args.retry_after,
+        truncate_every=args.truncate_every,
+        user_token_refusal=args.user_token_refusal,
+        no_subscription=args.no_subscription,
         host=args.host,
         port=args.port,
     )
+    if args.list_catalog_ids:
+        for kind, ids in not_in_library(emulator).items():
+            for catalog_id in ids:
+                print(f"{kind}\t{catalog_id}")
+        return 0
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -58,6 +98,14 @@ def main(argv: list[str] | None = None) -> int:
                 handle.write(emulator.connection_json())
         print(f"Apple Music emulator serving on {emulator.url}", flush=True)
         print(f"AIRFLOW_CONN_APPLE_MUSIC_DEFAULT='{emulator.connection_json()}'", flush=True)
+        addable = {kind: ids[:SHOWN_CATALOG_IDS] for kind, ids in not_in_library(emulator).items()}
+        print(
+            "Catalog ids not in the library yet (all of them: --list-catalog-ids): "
+            + "; ".join(f"{kind} {', '.join(ids)}" for kind, ids in addable.items()),
+            flush=True,
+        )
+        example = json.dumps({"ids": {"albums": addable["albums"][:1]}})
+        print(f"Try: airflow dags trigger applemusic_add_and_wait --conf '{example}'", flush=True)
         stop.wait()
     return 0
 

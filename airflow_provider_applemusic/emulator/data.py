@@ -80,6 +80,8 @@ LIBRARY_TYPE = {
     "playlists": "library-playlists",
     "music-videos": "library-music-videos",
 }
+#: attributes the service returns only when the request names them in ``extend``
+EXTENDED_ATTRIBUTES = frozenset({"dateAdded"})
 _LIBRARY_PREFIX = {"albums": "l.", "songs": "i.", "playlists": "p.", "music-videos": "i."}
 
 
@@ -107,13 +109,21 @@ class LibraryAlbum:
     attributes: dict[str, Any]
     hidden: bool = False
 
-    def resource(self, catalog: dict[str, Any] | None) -> dict[str, Any]:
-        """The LibraryAlbum resource, with the catalog album inline when asked for."""
+    def resource(self, catalog: dict[str, Any] | None, extend: tuple[str, ...] = ()) -> dict[str, Any]:
+        """
+        The LibraryAlbum resource, with the catalog album inline when asked for; extended
+        attributes (``dateAdded``) only when ``extend`` names them, like the service.
+        """
+        attributes = {
+            name: value
+            for name, value in self.attributes.items()
+            if name not in EXTENDED_ATTRIBUTES or name in extend
+        }
         body: dict[str, Any] = {
             "id": self.library_id,
             "type": "library-albums",
             "href": f"/v1/me/library/albums/{self.library_id}",
-            "attributes": self.attributes,
+            "attributes": attributes,
         }
         if catalog is not None:
             body["relationships"] = {
@@ -297,9 +307,12 @@ class Library:
             "attributes": self.catalog[kind][catalog_id],
         }
 
-    def album_resource(self, album: LibraryAlbum, include_catalog: bool) -> dict[str, Any]:
+    def album_resource(
+        self, album: LibraryAlbum, include_catalog: bool, extend: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """The album as a listing returns it, given ``include=catalog`` and ``extend``."""
         catalog = self.catalog_resource("albums", album.catalog_id, "us") if include_catalog else None
-        return album.resource(catalog)
+        return album.resource(catalog, extend)
 
     def visible_albums(self) -> list[LibraryAlbum]:
         """Every album a client can see, in the service's order."""

@@ -16,7 +16,8 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 from airflow_provider_applemusic.emulator.data import CATALOG_TYPES, LIBRARY_TYPE, Library
 
-MAX_TOKEN_LIFETIME_SECONDS = 15_777_000
+#: the documented maximum is 15,777,000 s; tokens over about 180 days are refused in practice
+MAX_TOKEN_LIFETIME_SECONDS = 15_552_000
 _REASONS = {
     200: "OK",
     202: "Accepted",
@@ -28,8 +29,10 @@ _REASONS = {
     429: "Too Many Requests",
     500: "Internal Server Error",
     503: "Service Unavailable",
+    504: "Gateway Timeout",
 }
-FAULT_KINDS = ("429", "500", "503", "drop", "slow", "truncate", "no_data", "not_json")
+FAULT_KINDS = ("404", "429", "500", "503", "504", "drop", "slow", "truncate", "no_data", "not_json")
+LIBRARY_PREFIX = "/v1/me/library/"
 
 
 @dataclass
@@ -44,6 +47,8 @@ class EmulatorStats:
     paths: collections.Counter[str] = field(default_factory=collections.Counter)
     dropped: int = 0
     posts: int = 0
+    #: one entry per library listing page asked for: its offset and its ``extend`` (None: absent)
+    library_pages: list[tuple[int, str | None]] = field(default_factory=list)
 
 
 @dataclass
@@ -97,6 +102,12 @@ class AppleMusicEmulator:
     :param add_delay: seconds before added items appear in the library.
     :param change_every: every Nth library page served, one album is added and one removed.
     :param retry_after: when set, 429s carry ``Retry-After`` with this many seconds.
+    :param truncate_every: every Nth library listing page past offset 0 answers 404, a transient
+        truncation (0: never).
+    :param user_token_refusal: the status (401 or 403) a revoked Music User Token gets on
+        ``/v1/me/...`` (:meth:`revoke_user_token`); the service has been seen to answer both.
+    :param no_subscription: the account has no Apple Music subscription: library calls answer
+        403 "Insufficient Privileges" (code 40015).
     :param host: address to bind (loopback).
     :param port: port to bind (0: any free port).
     """
@@ -113,6 +124,9 @@ class AppleMusicEmulator:
         add_delay: float = 3.0,
         change_every: int = 0,
         retry_after: float | None = None,
+        truncate_every: int = 0,
+        user_token_refusal: int = 403,
+        no_subscription: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -126,6 +140,11 @@ class AppleMusicEmulator:
         self.add_delay = add_delay
         self.change_every = change_every
         self.retry_after = retry_after
+        if user_token_refusal not in (401, 403):
+            raise ValueError(f"user_token_refusal must be 401 or 403, got {user_token_refusal!r}")
+        self.truncate_every = truncate_every
+        self.user_token_refusal = user_token_refusal
+        self.no_subscription = no_subscription
         self.host = host
         self.port = port
         self.seed = seed
@@ -152,6 +171,7 @@ class AppleMusicEmulator:
         self._window: collections.deque[float] = collections.deque()
         self._faults: list[list[Any]] = []
         self._library_pages_served = 0
+        self._listing_pages_past_zero = 0
         self.stats = EmulatorStats()
         #: monotonic times at which :meth:`restart` brought the emulator back
         self.restarts: list[float] = []
@@ -255,11 +275,14 @@ class AppleMusicEmulator:
             + quote(json.dumps({"key_id": self.key_id, "music_user_token": self.user_token}), safe="")
         )
 
-    def library(self) -> list[dict[str, Any]]:
-        """The visible library albums, in the API's order, as the API returns them."""
+    def library(self, extend: tuple[str, ...] = ("dateAdded",)) -> list[dict[str, Any]]:
+        """
+        The visible library albums, in the API's order, as the API returns them to a request
+        with ``extend`` (by default ``dateAdded``, which the hook always asks for).
+        """
         with self._lock:
             self._materialize()
-            return [self._library.album_resource(a, False) for a in self._library.visible_albums()]
+            return [self._library.album_resource(a, False, extend) for a in self._library.visible_albums()]
 
     def catalog_ids(self, kind: str = "albums", in_library: bool = False) -> list[str]:
         """Catalog ids of ``kind``: those not in the library, or (``in_library``) those in it."""
@@ -281,22 +304,24 @@ class AppleMusicEmulator:
             self._valid_tokens.clear()
 
     def revoke_user_token(self, revoked: bool = True) -> None:
-        """Refuse (403) the Music User Token from now on (or accept it again)."""
+        """Refuse the Music User Token from now on, with ``user_token_refusal`` (or accept it again)."""
         with self._lock:
             self._user_token_revoked = revoked
 
-    def inject(self, kind: str, count: int = 1, path_prefix: str = "/") -> None:
+    def inject(self, kind: str, count: int = 1, path_prefix: str = "/", offset: int | None = None) -> None:
         """
-        Answer the next ``count`` requests under ``path_prefix`` with a fault.
+        Answer the next ``count`` requests under ``path_prefix`` (and, when given, with query
+        ``offset`` equal to ``offset``) with a fault.
 
-        Kinds: ``429`` (no Retry-After), ``500`` (code 50001), ``503``, ``drop`` (connection
-        closed without an answer), ``slow`` (answer after 60 s), ``truncate`` (200 with half a
-        body), ``no_data`` (200 whose body lacks ``data``), ``not_json`` (200 with HTML).
+        Kinds: ``404`` (code 40400, as a truncated listing page), ``429`` (no Retry-After),
+        ``500`` (code 50001), ``503``, ``504`` (gateway timeout), ``drop`` (connection closed
+        without an answer), ``slow`` (answer after 60 s), ``truncate`` (200 with half a body),
+        ``no_data`` (200 whose body lacks ``data``), ``not_json`` (200 with HTML).
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}, got {kind!r}")
         with self._lock:
-            self._faults.append([kind, count, path_prefix])
+            self._faults.append([kind, count, path_prefix, offset])
 
     def change_library(self, add: int = 1, remove: int = 1) -> tuple[list[str], list[str]]:
         """Add ``add`` new albums and remove ``remove`` visible ones; return their library ids."""
@@ -387,9 +412,11 @@ class AppleMusicEmulator:
             with self._lock:
                 self.stats.in_flight -= 1
 
-    def _take_fault(self, path: str) -> str | None:
+    def _take_fault(self, path: str, query: dict[str, str]) -> str | None:
         for fault in self._faults:
-            kind, count, prefix = fault
+            kind, count, prefix, offset = fault
+            if offset is not None and query.get("offset", "0") != str(offset):
+                continue
             if count > 0 and path.startswith(prefix):
                 fault[1] -= 1
                 if fault[1] <= 0:
@@ -404,7 +431,11 @@ class AppleMusicEmulator:
         path = parts.path
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         self.stats.paths[path] += 1
-        fault = self._take_fault(path)
+        if method == "GET" and path.startswith(LIBRARY_PREFIX) and "ids" not in query:
+            raw_offset = query.get("offset") or "0"
+            offset = int(raw_offset) if raw_offset.isdigit() else -1
+            self.stats.library_pages.append((offset, query.get("extend")))
+        fault = self._take_fault(path, query)
         if fault == "drop" or (self.drop_every and number % self.drop_every == 0):
             return _Response(0, drop=True), False
         if fault == "slow":
@@ -413,6 +444,8 @@ class AppleMusicEmulator:
             return _error(500, "Upstream Service Error", "Upstream service error.", "50001"), False
         if fault == "503":
             return _error(503, "Service Unavailable", "Try again later.", "50301"), False
+        if fault == "504":
+            return _Response(504, b"<html>Gateway Timeout</html>"), False
         if fault == "429" or self._throttled():
             extra = {"Retry-After": f"{self.retry_after:g}"} if self.retry_after is not None else {}
             response = _error(429, "Too Many Requests", "Rate limit exceeded.", "42900")
@@ -422,6 +455,8 @@ class AppleMusicEmulator:
         if auth is not None:
             return auth, False
         self._materialize()
+        if fault == "404":
+            return _error(404, "Resource Not Found", "Resource Not Found", "40400"), False
         response = self._route(method, path, query, headers)
         if fault == "truncate" and response.status == 200:
             response.truncate = True
@@ -480,6 +515,8 @@ class AppleMusicEmulator:
 
     def _check_user_token(self, headers: dict[str, str]) -> _Response | None:
         given = headers.get("music-user-token")
+        if self._user_token_revoked and given == self.user_token and self.user_token_refusal == 401:
+            return _Response(401, b"")
         if not given or given != self.user_token or self._user_token_revoked:
             return _error(403, "Forbidden", "Invalid authentication", "40300")
         return None
@@ -492,6 +529,13 @@ class AppleMusicEmulator:
             denied = self._check_user_token(headers)
             if denied is not None:
                 return denied
+            if self.no_subscription and segments[:3] == ["v1", "me", "library"]:
+                return _error(
+                    403,
+                    "Insufficient Privileges",
+                    "The user does not have an active Apple Music subscription with Sync Library on.",
+                    "40015",
+                )
             if segments == ["v1", "me", "library"]:
                 if method != "POST":
                     return _error(405, "Method Not Allowed", "Use POST.", "40500")
@@ -504,6 +548,12 @@ class AppleMusicEmulator:
                 return self._library_albums(query)
             if segments[:4] == ["v1", "me", "library", "albums"] and len(segments) == 5:
                 return self._library_album(segments[4], query)
+        if segments[:2] == ["v1", "storefronts"] and len(segments) == 3:
+            if method != "GET":
+                return _error(405, "Method Not Allowed", "Use GET.", "40500")
+            if segments[2] != "us":
+                return _error(404, "Resource Not Found", f"No storefront {segments[2]}.", "40400")
+            return _json(200, {"data": [self._storefront_resource("us")]})
         if segments[:2] == ["v1", "catalog"] and len(segments) == 4 and segments[3] in CATALOG_TYPES:
             if method != "GET":
                 return _error(405, "Method Not Allowed", "Use GET.", "40500")
@@ -549,10 +599,13 @@ class AppleMusicEmulator:
 
     def _library_albums(self, query: dict[str, str]) -> _Response:
         include_catalog = "catalog" in query.get("include", "").split(",")
+        extend = tuple(v for v in query.get("extend", "").split(",") if v)
         if "ids" in query:
             ids = [i for i in query["ids"].split(",") if i]
             found = [self._library.albums[i] for i in ids if i in self._library.albums]
-            return _json(200, {"data": [self._library.album_resource(a, include_catalog) for a in found]})
+            return _json(
+                200, {"data": [self._library.album_resource(a, include_catalog, extend) for a in found]}
+            )
         limit = self._int_param(query, "limit", 25, 1, 100)
         if isinstance(limit, _Response):
             return limit
@@ -561,10 +614,19 @@ class AppleMusicEmulator:
             return offset
         self.stats.page_sizes[limit] += 1
         order = self._library.order
+        if offset >= len(order):
+            # the service answers an empty collection (and a page past the end) with 404
+            return _error(404, "Resource Not Found", "Resource Not Found", "40400")
+        if offset > 0 and self.truncate_every:
+            self._listing_pages_past_zero += 1
+            if self._listing_pages_past_zero % self.truncate_every == 0:
+                return _error(404, "Resource Not Found", "Resource Not Found", "40400")
         window = order[offset : offset + limit]
         albums = [self._library.albums[i] for _, i in window]
         body: dict[str, Any] = {
-            "data": [self._library.album_resource(a, include_catalog) for a in albums if not a.hidden],
+            "data": [
+                self._library.album_resource(a, include_catalog, extend) for a in albums if not a.hidden
+            ],
             "meta": {"total": len(order)},
         }
         if offset + limit < len(order):
@@ -578,7 +640,8 @@ class AppleMusicEmulator:
         album = self._library.albums.get(library_id)
         if album is None or album.hidden:
             return _error(404, "Resource Not Found", f"Resource with id {library_id} not found", "40400")
-        resource = self._library.album_resource(album, "catalog" in query.get("include", ""))
+        extend = tuple(v for v in query.get("extend", "").split(",") if v)
+        resource = self._library.album_resource(album, "catalog" in query.get("include", ""), extend)
         tracks = [
             {"id": f"i.{album.library_id[2:]}{n:02d}", "type": "library-songs"}
             for n in range(1, int(album.attributes["trackCount"]) + 1)

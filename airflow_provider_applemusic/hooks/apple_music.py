@@ -21,6 +21,7 @@ from airflow_provider_applemusic.exceptions import (
     AppleMusicDeveloperTokenError,
     AppleMusicError,
     AppleMusicRequestError,
+    AppleMusicSubscriptionError,
     AppleMusicUserTokenError,
 )
 from airflow_provider_applemusic.http_policy import (
@@ -29,16 +30,22 @@ from airflow_provider_applemusic.http_policy import (
     CallContext,
     RetryPolicy,
     TransientError,
+    TruncatedListingError,
     connection_failure,
+    developer_token_probe_path,
+    either_token_401,
     evaluate_response,
     retrying_kwargs,
+    user_token_refused_401,
 )
 from airflow_provider_applemusic.ids import add_batches, catalog_lookups, normalize_ids
 from airflow_provider_applemusic.paging import PAGING_OVERLAP, PageStitcher, next_offset
 from airflow_provider_applemusic.tokens import DeveloperTokenMinter, get_minter, mask
 from airflow_provider_applemusic.validation import (
     MAX_PAGE_SIZE,
+    join_extend,
     join_include,
+    merge_csv,
     validate_language,
     validate_page_size,
     validate_storefront,
@@ -51,37 +58,63 @@ if TYPE_CHECKING:
     import requests
 
 LIBRARY_ALBUMS_PATH = "/v1/me/library/albums"
+#: extended attributes every library-albums request asks for (without it no album has a date)
+ALBUMS_EXTEND = ("dateAdded",)
 
 
 def library_albums_params(
-    offset: int, page_size: int, include: str | None, language: str | None
+    offset: int, page_size: int, include: str | None, language: str | None, extend: str | None = None
 ) -> dict[str, str]:
     """Query parameters of one library-albums page."""
     params = {"limit": str(page_size), "offset": str(offset)}
     if include:
         params["include"] = include
+    if extend:
+        params["extend"] = extend
     if language:
         params["l"] = language
     return params
 
 
 def next_page_request(
-    next_path: str, page_size: int, include: str | None, language: str | None
+    next_path: str,
+    page_size: int,
+    include: str | None,
+    language: str | None,
+    extend: str | None = None,
 ) -> tuple[str, dict[str, str]]:
     """
     Path and parameters for the service's ``next`` link, repaired.
 
     ``next`` carries ``offset`` but drops ``limit`` (the page size would fall to 25), and may
-    drop ``include`` and ``l``: re-apply them.
+    drop ``include``, ``extend`` and ``l``: re-apply them (``extend`` values it lacks are added).
     """
     parts = urlsplit(next_path)
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
     params["limit"] = str(page_size)
     if include and "include" not in params:
         params["include"] = include
+    merged = merge_csv(params.get("extend"), extend)
+    if merged:
+        params["extend"] = merged
     if language and "l" not in params:
         params["l"] = language
     return parts.path, params
+
+
+def listing_ends_before(first_page: Mapping[str, Any], offset: int) -> bool:
+    """
+    Tell from a fresh first page whether the listing now ends at or before ``offset``.
+
+    ``meta.total`` (which may count hidden entries, so errs on the long side) decides; without
+    it, a first page without ``next`` holds the whole listing.
+    """
+    total = (first_page.get("meta") or {}).get("total")
+    if not isinstance(total, int) or isinstance(total, bool):
+        if first_page.get("next"):
+            return False
+        total = len(first_page.get("data") or [])
+    return total <= offset
 
 
 class _Attempts:
@@ -100,6 +133,7 @@ class _Attempts:
         user_token: bool,
         expect_json: bool,
         expect_data: bool,
+        listing_offset: int | None = None,
     ) -> None:
         self.settings = settings
         self.minter = minter
@@ -108,6 +142,7 @@ class _Attempts:
         self.user_token = settings.require_user_token() if user_token else None
         self.expect_json = expect_json
         self.expect_data = expect_data
+        self.listing_offset = listing_offset
         self.reminted = False
 
     def prepare(self) -> tuple[str, dict[str, str]]:
@@ -130,7 +165,13 @@ class _Attempts:
         )
         try:
             return evaluate_response(
-                ctx, status, headers, body, expect_json=self.expect_json, expect_data=self.expect_data
+                ctx,
+                status,
+                headers,
+                body,
+                expect_json=self.expect_json,
+                expect_data=self.expect_data,
+                listing_offset=self.listing_offset,
             )
         except TransientError as err:
             if err.remint and self.minter is not None:
@@ -144,7 +185,7 @@ def _retry_logger(
 ) -> Callable[[TransientError, float], None]:
     def on_retry(err: TransientError, sleep: float) -> None:
         note_retry()
-        log("Retrying in %.2f s: %s", sleep, err.final)
+        log("Retrying in %.2f s: %s", sleep, err.reason)
 
     return on_retry
 
@@ -200,6 +241,25 @@ class _AppleMusicHookBase(BaseHook):
     @staticmethod
     def _retry_policy(settings: AppleMusicSettings) -> RetryPolicy:
         return RetryPolicy(max_attempts=settings.max_attempts, max_retry_seconds=settings.max_retry_seconds)
+
+    @staticmethod
+    def _attribute_401(
+        refused: AppleMusicDeveloperTokenError,
+        probe_failure: AppleMusicError | None,
+        method: str,
+        path: str,
+        settings: AppleMusicSettings,
+    ) -> AppleMusicError:
+        """
+        Which token a 401 that survived a re-mint was about, from a request carrying the
+        developer token alone (``probe_failure`` None: it succeeded).
+        """
+        if probe_failure is None:
+            probe = developer_token_probe_path(settings.storefront)
+            return user_token_refused_401(method, path, settings.conn_id, probe)
+        if isinstance(probe_failure, AppleMusicDeveloperTokenError):
+            return refused
+        return either_token_401(refused, probe_failure)
 
 
 class AppleMusicHook(_AppleMusicHookBase):
@@ -303,9 +363,13 @@ class AppleMusicHook(_AppleMusicHookBase):
         user_token: bool = True,
         expect_json: bool = True,
         expect_data: bool = False,
+        listing_offset: int | None = None,
     ) -> Any:
         """
         Send one API request under the retry policy and return its decoded JSON body.
+
+        A 401 that survives a fresh developer token is checked with a request carrying the
+        developer token alone, to say which token was refused.
 
         :param method: HTTP method.
         :param path: path below the host, e.g. ``/v1/me/storefront``.
@@ -314,6 +378,8 @@ class AppleMusicHook(_AppleMusicHookBase):
         :param expect_json: decode the body (False for 202 responses without one).
         :param expect_data: the body must carry a ``data`` list (resource fetches); one that
             does not is retried like a damaged answer.
+        :param listing_offset: the request is a page of a library listing at this offset: a 404
+            at offset 0 is an empty collection, a 404 past it a truncation (retried).
         """
         from tenacity import Retrying
 
@@ -326,6 +392,7 @@ class AppleMusicHook(_AppleMusicHookBase):
             user_token=user_token,
             expect_json=expect_json,
             expect_data=expect_data,
+            listing_offset=listing_offset,
         )
         url = settings.base_url + path
 
@@ -345,7 +412,16 @@ class AppleMusicHook(_AppleMusicHookBase):
             return attempts.evaluate(token, response.status_code, response.headers, body)
 
         on_retry = _retry_logger(self.concurrency.note_retry, self.log.warning)
-        return Retrying(**retrying_kwargs(self.retry_policy, on_retry))(attempt)
+        try:
+            return Retrying(**retrying_kwargs(self.retry_policy, on_retry))(attempt)
+        except AppleMusicDeveloperTokenError as refused:
+            if not user_token:
+                raise
+            try:
+                self.request("GET", developer_token_probe_path(settings.storefront), user_token=False)
+            except AppleMusicError as failure:
+                raise self._attribute_401(refused, failure, method, path, settings) from None
+            raise self._attribute_401(refused, None, method, path, settings) from None
 
     # -- library albums ------------------------------------------------------------------
 
@@ -356,25 +432,54 @@ class AppleMusicHook(_AppleMusicHookBase):
         page_size: int = MAX_PAGE_SIZE,
         include: Iterable[str] | str | None = None,
         language: str | None = None,
+        extend: Iterable[str] | str | None = None,
     ) -> dict[str, Any]:
         """
         Fetch one page of the user's library albums, as the API returned it.
+
+        An empty library (404 at offset 0) gives ``{"data": [], "meta": {"total": 0}}``. A page
+        past offset 0 that comes back missing (404) or without ``data`` is fetched again under
+        the retry policy; if it stays missing, the first page is read again: when the library
+        now ends before ``offset`` (it shrank), the page is empty and has no ``next``, else
+        :class:`AppleMusicRequestError` names the offset.
 
         :param offset: index of the first album of the page.
         :param page_size: albums per page, 1 to 100.
         :param include: relationships to include, e.g. ``["catalog"]``.
         :param language: the API's ``l`` (a language tag).
+        :param extend: extended attributes to add to ``dateAdded``, which is always asked for.
         :return: the page body: ``data``, ``next`` (when more follow) and ``meta``.
         """
         validate_page_size(page_size)
         validate_language(language)
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise AppleMusicConfigError(f"offset must be a non-negative integer, got {offset!r}")
-        params = library_albums_params(offset, page_size, join_include(include), language)
+        params = library_albums_params(
+            offset, page_size, join_include(include), language, join_extend(extend, required=ALBUMS_EXTEND)
+        )
         return self._page(LIBRARY_ALBUMS_PATH, params)
 
     def _page(self, path: str, params: Mapping[str, str]) -> dict[str, Any]:
-        body: dict[str, Any] = self.request("GET", path, params, expect_data=True)
+        """One listing page, with the empty, truncation and shrinking rules."""
+        offset = int(params.get("offset", "0"))
+        try:
+            body: dict[str, Any] = self.request("GET", path, params, expect_data=True, listing_offset=offset)
+        except TruncatedListingError as truncated:
+            first = self.request("GET", path, {**params, "offset": "0"}, expect_data=True, listing_offset=0)
+            if listing_ends_before(first, offset):
+                self.log.warning(
+                    "The page at offset %d of %s stayed missing and the listing now ends before it "
+                    "(the library shrank while it was paged): ending there",
+                    offset,
+                    path,
+                )
+                return {"data": [], "meta": first.get("meta") or {}}
+            raise AppleMusicRequestError(
+                f"Apple Music GET {path}: the page at offset {offset} stayed missing (truncated) "
+                f"within the retry budget, though the listing goes on past it: {truncated}",
+                status=truncated.status,
+                path=path,
+            ) from None
         return body
 
     def iter_library_albums(
@@ -383,12 +488,14 @@ class AppleMusicHook(_AppleMusicHookBase):
         page_size: int = MAX_PAGE_SIZE,
         include: Iterable[str] | str | None = None,
         language: str | None = None,
+        extend: Iterable[str] | str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """
         Yield every library album, as the API returned it, in the API's order.
 
         Follows ``next`` until it is absent (short pages are not the end), re-applying
-        ``limit``, ``include`` and ``l`` that ``next`` drops. Offsets shift when the library
+        ``limit``, ``include``, ``extend`` and ``l`` that ``next`` drops. Every request asks for
+        ``extend=dateAdded``. An empty library (404) yields nothing. Offsets shift when the library
         changes while paging, so each page after the first starts one position early: the album
         seen last must come back, else the page is fetched again from further back. Ids already
         yielded are skipped. An album present throughout is yielded exactly once.
@@ -396,12 +503,14 @@ class AppleMusicHook(_AppleMusicHookBase):
         :param page_size: albums per page, 1 to 100.
         :param include: relationships to include, e.g. ``["catalog"]``.
         :param language: the API's ``l`` (a language tag).
+        :param extend: extended attributes to add to ``dateAdded``.
         """
         validate_page_size(page_size)
         validate_language(language)
         joined = join_include(include)
+        extended = join_extend(extend, required=ALBUMS_EXTEND)
         path = LIBRARY_ALBUMS_PATH
-        params = library_albums_params(0, page_size, joined, language)
+        params = library_albums_params(0, page_size, joined, language, extended)
         stitcher = PageStitcher(page_size)
         next_offsets: set[int] = set()
 
@@ -427,7 +536,7 @@ class AppleMusicHook(_AppleMusicHookBase):
                     path=path,
                 )
             next_offsets.add(following)
-            path, params = next_page_request(str(page["next"]), page_size, joined, language)
+            path, params = next_page_request(str(page["next"]), page_size, joined, language, extended)
             params["offset"] = str(max(0, following - PAGING_OVERLAP))
 
     # -- adding and checking presence -----------------------------------------------------
@@ -478,16 +587,58 @@ class AppleMusicHook(_AppleMusicHookBase):
         return storefront_id(self.request("GET", "/v1/me/storefront", expect_data=True))
 
     def test_connection(self) -> tuple[bool, str]:
-        """Mint a token and call ``GET /v1/me/storefront``; say which token, if any, was refused."""
+        """
+        Check the two tokens one after the other and say how each fared.
+
+        First ``GET /v1/storefronts/{storefront}`` with the developer token alone, then
+        ``GET /v1/me/storefront`` with the Music User Token, then one library album (an account
+        without a subscription is refused there). The text names no connection id
+        (the UI's *Test* runs on a temporary one).
+        """
+        try:
+            settings = self.settings
+            self.validate()
+        except AppleMusicConfigError as err:
+            return False, f"connection settings: {err}"
+        refused_hint = (
+            "replace the pre-minted extra 'developer_token', or remove it so the hook mints one"
+            if settings.developer_token
+            else "check the Team ID, the Key ID and that the .p8 key is still active in your "
+            "Apple Developer account"
+        )
+        try:
+            self.request("GET", developer_token_probe_path(settings.storefront), user_token=False)
+        except AppleMusicDeveloperTokenError:
+            return False, f"developer token refused (401): {refused_hint}"
+        except AppleMusicError as err:
+            return False, f"developer token could not be checked: {err}"
+        if not settings.music_user_token:
+            return False, "developer token accepted; no Music User Token: set extra 'music_user_token'"
         try:
             storefront = self.get_storefront()
-        except AppleMusicDeveloperTokenError as err:
-            return False, f"Developer token refused (401): {err}"
         except AppleMusicUserTokenError as err:
-            return False, f"Music User Token refused (403): {err}"
+            return False, (
+                f"developer token accepted; Music User Token refused ({err.status}): mint a new one "
+                "with MusicKit and update the connection's extra 'music_user_token'"
+            )
+        except AppleMusicDeveloperTokenError:
+            return False, (
+                "developer token accepted alone, but refused (401) with the Music User Token: "
+                "either token may be at fault"
+            )
         except AppleMusicError as err:
-            return False, str(err)
-        return True, f"Connection successfully tested: storefront '{storefront}'"
+            return False, f"developer token accepted; GET /v1/me/storefront failed: {err}"
+        try:
+            self.get_library_albums_page(0, page_size=1)
+        except AppleMusicSubscriptionError:
+            return False, (
+                "developer token accepted; Music User Token accepted, but the account may not use "
+                "the library (Insufficient Privileges): it needs an Apple Music subscription with "
+                "Sync Library (iCloud Music Library) on"
+            )
+        except AppleMusicError as err:
+            return False, f"developer token accepted; Music User Token accepted; the library failed: {err}"
+        return True, f"developer token accepted; Music User Token accepted; storefront '{storefront}'"
 
 
 def order_found(
@@ -609,6 +760,7 @@ class AppleMusicAsyncHook(_AppleMusicHookBase):
         user_token: bool = True,
         expect_json: bool = True,
         expect_data: bool = False,
+        listing_offset: int | None = None,
     ) -> Any:
         """Send one API request under the retry policy; see :meth:`AppleMusicHook.request`."""
         import httpx
@@ -623,6 +775,7 @@ class AppleMusicAsyncHook(_AppleMusicHookBase):
             user_token=user_token,
             expect_json=expect_json,
             expect_data=expect_data,
+            listing_offset=listing_offset,
         )
         client = await self._client_for(settings)
         policy = self._retry_policy(settings)
@@ -639,7 +792,16 @@ class AppleMusicAsyncHook(_AppleMusicHookBase):
             return attempts.evaluate(token, response.status_code, response.headers, body)
 
         on_retry = _retry_logger(self.concurrency.note_retry, self.log.info)
-        return await AsyncRetrying(**retrying_kwargs(policy, on_retry))(attempt)
+        try:
+            return await AsyncRetrying(**retrying_kwargs(policy, on_retry))(attempt)
+        except AppleMusicDeveloperTokenError as refused:
+            if not user_token:
+                raise
+            try:
+                await self.request("GET", developer_token_probe_path(settings.storefront), user_token=False)
+            except AppleMusicError as failure:
+                raise self._attribute_401(refused, failure, method, path, settings) from None
+            raise self._attribute_401(refused, None, method, path, settings) from None
 
     async def get_storefront(self) -> str:
         """Return the user's storefront id, e.g. ``us``."""

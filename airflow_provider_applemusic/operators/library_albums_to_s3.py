@@ -21,10 +21,11 @@ from airflow_provider_applemusic.export import (
     gzip_stream,
     parse_instant,
 )
-from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
+from airflow_provider_applemusic.hooks.apple_music import ALBUMS_EXTEND, AppleMusicHook
 from airflow_provider_applemusic.paging import ConcurrentAlbumPager, progress_ticker
 from airflow_provider_applemusic.validation import (
     is_template,
+    join_extend,
     join_include,
     validate_language,
     validate_page_size,
@@ -64,6 +65,8 @@ class LibraryAlbumsToS3Operator(BaseOperator):
     :param page_size: albums per request, 1 to 100.
     :param max_concurrency: pages in flight at once, at most (1 to 64); 429s lower it for a while.
     :param include: relationships to include, e.g. ``["catalog"]``.
+    :param extend: extended attributes to ask for besides ``dateAdded`` (always asked for:
+        every exported album carries it when the service knows it).
     :param language: the API's ``l`` (a language tag). (templated)
     :param added_after: keep albums added at or after this instant (ISO 8601 or datetime; naive
         means UTC). (templated)
@@ -96,6 +99,7 @@ class LibraryAlbumsToS3Operator(BaseOperator):
         page_size: int = 100,
         max_concurrency: int = 8,
         include: Iterable[str] | None = None,
+        extend: Iterable[str] | None = None,
         language: str | None = None,
         added_after: str | dt.datetime | None = None,
         added_before: str | dt.datetime | None = None,
@@ -132,6 +136,7 @@ class LibraryAlbumsToS3Operator(BaseOperator):
         if not isinstance(encrypt, bool):
             raise AppleMusicConfigError(f"encrypt must be True or False, got {encrypt!r}")
         self.include = join_include(include)
+        self.extend = join_extend(extend, required=ALBUMS_EXTEND)
         self.s3_key = s3_key
         self.s3_bucket = s3_bucket
         self.apple_music_conn_id = apple_music_conn_id
@@ -204,7 +209,11 @@ class LibraryAlbumsToS3Operator(BaseOperator):
             )
         pager = ConcurrentAlbumPager(
             lambda offset: self.hook.get_library_albums_page(
-                offset, page_size=self.page_size, include=self.include, language=self.language
+                offset,
+                page_size=self.page_size,
+                include=self.include,
+                language=self.language,
+                extend=self.extend,
             ),
             page_size=self.page_size,
             max_concurrency=self.max_concurrency,
@@ -253,7 +262,33 @@ class LibraryAlbumsToS3Operator(BaseOperator):
             result["s3_uri"],
             time.monotonic() - started,
         )
+        self._record_asset_events(context, result)
         return result
+
+    def asset_event_extra(self, result: dict[str, Any]) -> dict[str, Any]:
+        """
+        The extra of every asset event the export emits: where the object is and what it holds.
+
+        :param result: what :meth:`execute` returns.
+        """
+        return {
+            "uri": result["s3_uri"],
+            "resource": "library/albums",
+            "count": result["album_count"],
+            "bytes": result["bytes"],
+            "format": self.file_format,
+            "compression": self.compression,
+        }
+
+    def _record_asset_events(self, context: Context, result: dict[str, Any]) -> None:
+        from airflow.sdk import Asset
+
+        outlet_events = context.get("outlet_events")
+        if outlet_events is None:
+            return
+        for outlet in self.outlets:
+            if isinstance(outlet, Asset):
+                outlet_events[outlet].extra = self.asset_event_extra(result)
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """

@@ -13,6 +13,7 @@ from airflow_provider_applemusic.exceptions import (
     AppleMusicConfigError,
     AppleMusicDeveloperTokenError,
     AppleMusicError,
+    AppleMusicSubscriptionError,
     AppleMusicUserTokenError,
 )
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicAsyncHook
@@ -22,7 +23,12 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
 #: errors that waiting cannot cure: the trigger ends with an error event at once
-FATAL_ERRORS = (AppleMusicUserTokenError, AppleMusicDeveloperTokenError, AppleMusicConfigError)
+FATAL_ERRORS = (
+    AppleMusicUserTokenError,
+    AppleMusicDeveloperTokenError,
+    AppleMusicSubscriptionError,
+    AppleMusicConfigError,
+)
 
 
 class LibraryItemsTrigger(BaseTrigger):

@@ -83,7 +83,7 @@ def test_bad_paging_parameters_get_apples_400(emulator: AppleMusicEmulator, name
         {"kid": "WRONGKID00"},
         {"claims": {"iss": "OTHERTEAM0"}},
         {"claims": {"exp": int(time.time()) - 10, "iat": int(time.time()) - 100}},
-        {"claims": {"iat": int(time.time()) - 5, "exp": int(time.time()) - 5 + 15_777_001}},
+        {"claims": {"iat": int(time.time()) - 5, "exp": int(time.time()) - 5 + 15_552_001}},
         {"claims": {"iat": int(time.time()) + 3600, "exp": int(time.time()) + 7200}},
     ],
 )
@@ -208,3 +208,14 @@ def test_pytest_plugin_fixture_sets_the_connection(apple_music_emulator: AppleMu
 
     assert len(list(AppleMusicHook().iter_library_albums())) == 12
     assert apple_music_emulator.stats.requests == 1
+
+
+def test_command_line_flags_reach_the_fidelity_knobs() -> None:
+    from airflow_provider_applemusic.emulator.__main__ import build_parser
+
+    args = build_parser().parse_args(
+        ["--truncate-every", "3", "--user-token-refusal", "401", "--no-subscription"]
+    )
+    assert (args.truncate_every, args.user_token_refusal, args.no_subscription) == (3, 401, True)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--user-token-refusal", "500"])

@@ -27,7 +27,7 @@ BAD_FIELDS = [
     ({"extra": {"key_id": "abc"}}, "'key_id' must be 10"),
     ({"password": ""}, "'password' (Private key (.p8)) is empty"),
     ({"password": "not a key"}, "'password' (Private key (.p8)) does not hold a readable PEM"),
-    ({"extra": {"token_lifetime_seconds": 15_777_001}}, "'token_lifetime_seconds' must be"),
+    ({"extra": {"token_lifetime_seconds": 15_552_001}}, "'token_lifetime_seconds' must be"),
     ({"extra": {"token_lifetime_seconds": "soon"}}, "'token_lifetime_seconds' must be"),
     ({"extra": {"timeout_seconds": 0}}, "'timeout_seconds' must be"),
     ({"extra": {"max_attempts": 0}}, "'max_attempts' must be"),

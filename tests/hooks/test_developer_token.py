@@ -28,11 +28,11 @@ def test_token_is_es256_with_kid_and_claims_verified_by_public_key(start_emulato
 def test_token_lifetime_follows_connection_extra(start_emulator: Any, set_connection: Any) -> None:
     emulator = start_emulator()
     fields = emulator.connection_dict()
-    fields["extra"]["token_lifetime_seconds"] = 15_777_000
+    fields["extra"]["token_lifetime_seconds"] = 15_552_000
     set_connection(**fields)
     token = AppleMusicHook().get_developer_token()
     claims = jwt.decode(token, emulator.public_key, algorithms=["ES256"])
-    assert claims["exp"] - claims["iat"] == 15_777_000
+    assert claims["exp"] - claims["iat"] == 15_552_000
     assert AppleMusicHook().get_storefront() == "us"
 
 
@@ -97,7 +97,9 @@ def test_key_the_service_does_not_know_fails_after_one_remint(
     set_connection(**fields)
     with pytest.raises(AppleMusicDeveloperTokenError, match="even after minting a fresh one") as info:
         AppleMusicHook().get_storefront()
-    assert emulator.stats.statuses[401] == 2
+    # the request and its re-mint, then the developer-token-only check and its re-mint
+    assert emulator.stats.statuses[401] == 4
+    assert emulator.stats.paths["/v1/storefronts/us"] == 2
     assert "PRIVATE KEY" not in str(info.value)
 
 
@@ -113,7 +115,9 @@ def test_refused_pre_minted_token_says_it_cannot_be_reminted(
     with pytest.raises(AppleMusicDeveloperTokenError, match="pre-minted developer token") as info:
         AppleMusicHook().get_storefront()
     assert "eyJhbGciOiJFUzI1NiJ9" not in str(info.value)
-    assert emulator.stats.requests == 1
+    # the request, then the check with the developer token alone; nothing re-minted
+    assert emulator.stats.requests == 2
+    assert emulator.stats.paths["/v1/storefronts/us"] == 1
 
 
 def test_valid_pre_minted_token_is_used_as_is(start_emulator: Any, set_connection: Any) -> None:

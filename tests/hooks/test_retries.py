@@ -134,13 +134,14 @@ def test_test_connection_names_the_refused_token(start_emulator: Any, set_connec
     assert AppleMusicHook().test_connection()[0]
     emulator.revoke_user_token()
     ok, message = AppleMusicHook().test_connection()
-    assert not ok and message.startswith("Music User Token refused (403)")
+    assert not ok
+    assert message.startswith("developer token accepted; Music User Token refused (403): mint a new one")
     emulator.revoke_user_token(False)
     fields = emulator.connection_dict()
     fields["password"] = AppleMusicEmulator(seed=123).private_key_pem
     set_connection(**fields)
     ok, message = AppleMusicHook().test_connection()
-    assert not ok and message.startswith("Developer token refused (401)")
+    assert not ok and message.startswith("developer token refused (401): check the Team ID")
 
 
 def test_concurrent_callers_never_exceed_the_ceiling(start_emulator: Any) -> None:
@@ -153,3 +154,13 @@ def test_concurrent_callers_never_exceed_the_ceiling(start_emulator: Any) -> Non
     assert sum(len(p["data"]) for p in pages) == 2000
     assert emulator.stats.max_in_flight <= 3
     assert hook.concurrency.stats.max_in_flight == 3
+
+
+def test_retry_log_line_tells_what_this_attempt_got(start_emulator: Any, capsys: Any) -> None:
+    emulator = start_emulator(albums=10)
+    emulator.inject("500", count=1)
+    AppleMusicHook().get_storefront()
+    out = capsys.readouterr().out
+    assert "Retrying in" in out
+    assert "answered 500 Upstream Service Error" in out
+    assert "within the retry budget" not in out
