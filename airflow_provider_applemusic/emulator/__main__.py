@@ -20,14 +20,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (loopback)")
     parser.add_argument("--port", type=int, default=8765, help="port (0: any free port)")
     parser.add_argument("--albums", type=int, default=500, help="library albums to generate")
+    parser.add_argument("--songs", type=int, default=20, help="library songs to generate (5%% uploads)")
+    parser.add_argument("--artists", type=int, default=10, help="library artists to generate")
+    parser.add_argument("--playlists", type=int, default=5, help="library playlists to generate")
+    parser.add_argument("--music-videos", type=int, default=5, help="library music videos to generate")
+    parser.add_argument(
+        "--playlist-tracks", type=int, default=8, help="average tracks a playlist (every third: none)"
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the generated data")
     parser.add_argument("--latency-ms", type=float, default=0, help="added latency")
     parser.add_argument("--rate-limit", type=float, default=None, help="requests/s before 429s")
     parser.add_argument("--fail-every", type=int, default=0, help="every Nth request a 500")
     parser.add_argument("--drop-every", type=int, default=0, help="every Nth connection dropped")
-    parser.add_argument("--hidden-every", type=int, default=0, help="every Nth album hidden")
+    parser.add_argument("--hidden-every", type=int, default=0, help="every Nth item of each listing hidden")
     parser.add_argument("--add-delay", type=float, default=3.0, help="seconds before adds appear")
-    parser.add_argument("--change-every", type=int, default=0, help="library change every N pages")
+    parser.add_argument("--change-every", type=int, default=0, help="a listing changes every N of its pages")
     parser.add_argument("--retry-after", type=float, default=None, help="Retry-After on 429s")
     parser.add_argument(
         "--truncate-every", type=int, default=0, help="every Nth listing page past offset 0 a 404"
@@ -69,6 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     emulator = AppleMusicEmulator(
         albums=args.albums,
+        songs=args.songs,
+        artists=args.artists,
+        playlists=args.playlists,
+        music_videos=args.music_videos,
+        playlist_tracks=args.playlist_tracks,
         seed=args.seed,
         latency_ms=args.latency_ms,
         rate_limit=args.rate_limit,

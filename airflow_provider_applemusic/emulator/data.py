@@ -1,4 +1,12 @@
-"""Deterministic library and catalog data for the emulator, with the real service's quirks."""
+"""
+Deterministic library and catalog data for the emulator, with the real service's quirks.
+
+One :class:`Collection` per library listing (albums, songs, artists, playlists, music videos,
+and each playlist's tracks) holds its items and the order the service lists them in: by name,
+articles ignored and case folded, except playlist tracks (playlist order). :class:`Library`
+generates the catalog and the library from a seed and keeps ``in_library`` (catalog id to
+library id) in step with the collections.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,10 @@ import datetime as dt
 import random
 import string
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 _ADJECTIVES = [
     "Blue",
@@ -70,6 +81,7 @@ _ARTISTS = [
 _GENRES = ["Rock", "Pop", "Alternative", "Classical", "Electronic", "Hip-Hop/Rap", "Jazz", "Folk"]
 _ARTICLES = ("the ", "a ", "an ")
 _BASE62 = string.ascii_letters + string.digits
+_BASE62_BYTES = bytes(ord(_BASE62[b % len(_BASE62)]) for b in range(256))
 #: additions are spread over this year, so daily backfill windows find some each day
 ADDED_EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 ADDED_SPAN_SECONDS = 366 * 24 * 3600
@@ -82,7 +94,53 @@ LIBRARY_TYPE = {
 }
 #: attributes the service returns only when the request names them in ``extend``
 EXTENDED_ATTRIBUTES = frozenset({"dateAdded"})
-_LIBRARY_PREFIX = {"albums": "l.", "songs": "i.", "playlists": "p.", "music-videos": "i."}
+_LIBRARY_PREFIX = {"albums": "l.", "songs": "i.", "playlists": "p.", "music-videos": "i.", "artists": "r."}
+#: every Nth library song is an upload (no catalog id): about 5 %
+UPLOAD_EVERY = 20
+#: every Nth library playlist was created by the app (``canEdit``, no catalog id)
+APP_PLAYLIST_EVERY = 4
+#: every Nth library playlist (from the second) has no tracks
+EMPTY_PLAYLIST_EVERY = 3
+#: catalog items of each type generated beyond those in the library (plus a tenth of the library)
+_CATALOG_EXTRAS = {"albums": 100, "songs": 180, "playlists": 45, "music-videos": 45}
+
+
+@dataclass(frozen=True)
+class ResourceKind:
+    """
+    One top-level library listing.
+
+    :param resource: the resource type, e.g. ``library-songs``.
+    :param segment: its path segment under ``/v1/me/library/``.
+    :param prefix: the prefix of its library ids.
+    :param catalog_kind: the catalog type its items come from (None: no catalog resources).
+    :param dated: its items carry the extended attribute ``dateAdded``.
+    """
+
+    resource: str
+    segment: str
+    prefix: str
+    catalog_kind: str | None
+    dated: bool = True
+
+
+#: the top-level listings, by resource type
+KINDS: dict[str, ResourceKind] = {
+    kind.resource: kind
+    for kind in (
+        ResourceKind("library-albums", "albums", "l.", "albums"),
+        ResourceKind("library-songs", "songs", "i.", "songs"),
+        ResourceKind("library-artists", "artists", "r.", None, dated=False),
+        ResourceKind("library-playlists", "playlists", "p.", "playlists"),
+        ResourceKind("library-music-videos", "music-videos", _LIBRARY_PREFIX["music-videos"], "music-videos"),
+    )
+}
+#: the relationship listing ``/v1/me/library/playlists/{id}/tracks`` (library-songs, playlist order)
+PLAYLIST_TRACKS = "library-playlist-tracks"
+#: every listing the emulator serves
+LISTING_RESOURCES = (*KINDS, PLAYLIST_TRACKS)
+KIND_BY_SEGMENT = {kind.segment: kind for kind in KINDS.values()}
+_KIND_BY_CATALOG = {kind.catalog_kind: kind for kind in KINDS.values() if kind.catalog_kind}
 
 
 def sort_key(name: str, album_id: str) -> tuple[str, str]:
@@ -101,38 +159,122 @@ def iso_z(moment: dt.datetime) -> str:
 
 
 @dataclass
-class LibraryAlbum:
-    """One album of the emulated library."""
+class LibraryItem:
+    """One item of the emulated library (an album, song, artist, playlist or music video)."""
 
     library_id: str
-    catalog_id: str
+    catalog_id: str | None
     attributes: dict[str, Any]
     hidden: bool = False
+    type: str = "library-albums"
 
-    def resource(self, catalog: dict[str, Any] | None, extend: tuple[str, ...] = ()) -> dict[str, Any]:
+    @property
+    def href(self) -> str:
+        """The item's own path, e.g. ``/v1/me/library/songs/i.AbC``."""
+        return f"/v1/me/library/{KINDS[self.type].segment}/{self.library_id}"
+
+    def resource(
+        self, catalog: dict[str, Any] | None, extend: tuple[str, ...] = (), *, unlinked: bool = False
+    ) -> dict[str, Any]:
         """
-        The LibraryAlbum resource, with the catalog album inline when asked for; extended
-        attributes (``dateAdded``) only when ``extend`` names them, like the service.
+        The library resource, with the catalog resource inline when given (``unlinked``: an
+        empty catalog relationship, for an item without catalog id); extended attributes
+        (``dateAdded``) only when ``extend`` names them, like the service.
         """
         attributes = {
             name: value
             for name, value in self.attributes.items()
             if name not in EXTENDED_ATTRIBUTES or name in extend
         }
+        href = self.href
         body: dict[str, Any] = {
             "id": self.library_id,
-            "type": "library-albums",
-            "href": f"/v1/me/library/albums/{self.library_id}",
+            "type": self.type,
+            "href": href,
             "attributes": attributes,
         }
-        if catalog is not None:
+        if catalog is not None or unlinked:
             body["relationships"] = {
-                "catalog": {
-                    "href": f"/v1/me/library/albums/{self.library_id}/catalog",
-                    "data": [catalog],
-                }
+                "catalog": {"href": f"{href}/catalog", "data": [catalog] if catalog is not None else []}
             }
         return body
+
+
+#: the album face of :class:`LibraryItem` (its former name)
+LibraryAlbum = LibraryItem
+
+
+class Collection:
+    """
+    The items of one library listing and the order the service lists them in.
+
+    ``by_name`` collections keep ``order`` sorted by :func:`sort_key`; bulk generation appends
+    with ``sort=False`` and the order is sorted once, on first read. Other collections (a
+    playlist's tracks) keep insertion order.
+    """
+
+    def __init__(self, resource: str, *, by_name: bool = True) -> None:
+        self.resource = resource
+        self.by_name = by_name
+        self.items: dict[str, LibraryItem] = {}
+        self._order: list[tuple[tuple[str, str], str]] = []
+        self._unsorted = False
+        #: items ever created in this collection: drives the hidden and dateAdded patterns
+        self.created = 0
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __contains__(self, library_id: object) -> bool:
+        return library_id in self.items
+
+    @property
+    def order(self) -> list[tuple[tuple[str, str], str]]:
+        """``(sort key, library id)`` of every item, hidden ones included, in listing order."""
+        if self._unsorted:
+            self._order.sort()
+            self._unsorted = False
+        return self._order
+
+    def _entry(self, item: LibraryItem) -> tuple[tuple[str, str], str]:
+        if not self.by_name:
+            return (("", ""), item.library_id)
+        return (sort_key(item.attributes["name"], item.library_id), item.library_id)
+
+    def add(self, item: LibraryItem, *, sort: bool = True) -> None:
+        """Add ``item`` in its place (``sort=False``: append now, sort once before the next read)."""
+        self.items[item.library_id] = item
+        entry = self._entry(item)
+        if self.by_name and sort and not self._unsorted:
+            bisect.insort(self._order, entry)
+        else:
+            self._order.append(entry)
+            self._unsorted = self.by_name
+
+    def remove(self, library_id: str) -> LibraryItem:
+        """Take the item out; returns it."""
+        item = self.items.pop(library_id)
+        order = self.order
+        if self.by_name:
+            entry = self._entry(item)
+            index = bisect.bisect_left(order, entry)
+            if index < len(order) and order[index] == entry:
+                del order[index]
+        else:
+            order[:] = [entry for entry in order if entry[1] != library_id]
+        return item
+
+    def window(self, offset: int, limit: int) -> list[LibraryItem]:
+        """The items at ``offset`` .. ``offset + limit``, hidden ones included."""
+        return [self.items[i] for _, i in self.order[offset : offset + limit]]
+
+    def ordered(self) -> list[LibraryItem]:
+        """Every item, hidden ones included, in listing order."""
+        return [self.items[i] for _, i in self.order]
+
+    def visible(self) -> list[LibraryItem]:
+        """Every item a client can see, in listing order."""
+        return [item for item in self.ordered() if not item.hidden]
 
 
 @dataclass
@@ -141,21 +283,33 @@ class Library:
 
     seed: int
     hidden_every: int = 0
+    #: average tracks per playlist (every third playlist has none)
+    playlist_tracks: int = 8
     rng: random.Random = field(init=False)
     catalog: dict[str, dict[str, dict[str, Any]]] = field(init=False)
     in_library: dict[str, dict[str, str]] = field(init=False)
-    albums: dict[str, LibraryAlbum] = field(init=False)
-    order: list[tuple[tuple[str, str], str]] = field(init=False)
+    collections: dict[str, Collection] = field(init=False)
+    #: each library playlist's tracks (library songs, playlist order), by playlist id
+    tracks: dict[str, Collection] = field(init=False)
     _used_ids: set[str] = field(init=False)
-    _created: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
         self.catalog = {kind: {} for kind in CATALOG_TYPES}
         self.in_library = {kind: {} for kind in CATALOG_TYPES}
-        self.albums = {}
-        self.order = []
+        self.collections = {resource: Collection(resource) for resource in KINDS}
+        self.tracks = {}
         self._used_ids = set()
+
+    @property
+    def albums(self) -> dict[str, LibraryItem]:
+        """The library albums by library id."""
+        return self.collections["library-albums"].items
+
+    @property
+    def order(self) -> list[tuple[tuple[str, str], str]]:
+        """The albums' listing order."""
+        return self.collections["library-albums"].order
 
     # -- identifiers -------------------------------------------------------------------
 
@@ -166,13 +320,27 @@ class Library:
                 self._used_ids.add(value)
                 return value
 
+    def _new_fast_id(self, prefix: str, length: int) -> str:
+        # one RNG call an id, so large libraries build fast (albums keep ``_new_id``'s sequence)
+        while True:
+            value = prefix + self.rng.randbytes(length).translate(_BASE62_BYTES).decode("ascii")
+            if value not in self._used_ids:
+                self._used_ids.add(value)
+                return value
+
     def new_catalog_id(self, kind: str) -> str:
         """A fresh catalog id of the service's shape for ``kind``."""
         if kind == "playlists":
             if self.rng.random() < 0.5:
                 return self._new_id("pl.u-", _BASE62, 14)
             return self._new_id("pl.", "0123456789abcdef", 32)
-        return self._new_id(str(self.rng.randint(1, 9)), string.digits, 9)
+        if kind == "albums":
+            return self._new_id(str(self.rng.randint(1, 9)), string.digits, 9)
+        while True:
+            value = str(self.rng.randrange(1_000_000_000, 10_000_000_000))
+            if value not in self._used_ids:
+                self._used_ids.add(value)
+                return value
 
     # -- generation ----------------------------------------------------------------------
 
@@ -193,6 +361,21 @@ class Library:
         if rng.random() < 0.2:
             name += rng.choice([" (Deluxe Edition)", " (Remastered)", " (Live)", " - EP"])
         return name
+
+    def _title(self) -> str:
+        """A song, video or playlist name: articles, lower case and non-ASCII included."""
+        rng = self.rng
+        roll = rng.random()
+        adjective, noun = rng.choice(_ADJECTIVES), rng.choice(_NOUNS)
+        if roll < 0.15:
+            return f"The {adjective} {noun}"
+        if roll < 0.22:
+            return f"An {adjective} {noun}"
+        if roll < 0.30:
+            return f"{adjective.lower()} {noun.lower()}"
+        if roll < 0.38:
+            return f"{rng.choice(_UNICODE)} {noun}"
+        return f"{adjective} {noun}"
 
     def make_catalog_album(self) -> str:
         """Create a catalog album and return its id."""
@@ -222,25 +405,62 @@ class Library:
 
     def make_catalog_item(self, kind: str) -> str:
         """Create a catalog song, playlist or music video and return its id."""
+        rng = self.rng
         catalog_id = self.new_catalog_id(kind)
-        self.catalog[kind][catalog_id] = {
-            "name": f"{self.rng.choice(_ADJECTIVES)} {self.rng.choice(_NOUNS)}",
-            "artistName": self.rng.choice(_ARTISTS),
+        attributes: dict[str, Any] = {
+            "name": self._title(),
             "url": f"https://music.apple.com/us/{kind}/{catalog_id}",
         }
+        if kind == "playlists":
+            attributes["curatorName"] = "Apple Music"
+            attributes["playParams"] = {"id": catalog_id, "kind": "playlist"}
+            if rng.random() < 0.6:
+                attributes["description"] = {"standard": f"The best of {rng.choice(_ARTISTS)}."}
+        else:
+            attributes["artistName"] = rng.choice(_ARTISTS)
+            attributes["genreNames"] = [rng.choice(_GENRES), "Music"]
+            attributes["durationInMillis"] = rng.randint(60_000, 600_000)
+            attributes["playParams"] = {"id": catalog_id, "kind": "song" if kind == "songs" else "musicVideo"}
+            if kind == "songs":
+                attributes["albumName"] = self._album_name()
+                attributes["trackNumber"] = rng.randint(1, 16)
+        self.catalog[kind][catalog_id] = attributes
         return catalog_id
 
-    def _date_added(self, when: dt.datetime | None) -> str | None:
-        index = self._created
-        if when is None:
-            when = ADDED_EPOCH + dt.timedelta(seconds=self.rng.randrange(ADDED_SPAN_SECONDS))
-        if index % 17 == 16:
-            return None
-        if index % 13 == 12:
-            return when.date().isoformat()
-        return iso_z(when)
+    def _stamp(self, collection: Collection, attributes: dict[str, Any], when: dt.datetime | None) -> bool:
+        """Set ``dateAdded`` (when the kind has it) and count the item; returns whether it is hidden."""
+        index = collection.created
+        if KINDS[collection.resource].dated:
+            if when is None:
+                when = ADDED_EPOCH + dt.timedelta(seconds=self.rng.randrange(ADDED_SPAN_SECONDS))
+            if index % 13 == 12 and index % 17 != 16:
+                attributes["dateAdded"] = when.date().isoformat()  # sometimes a bare date
+            elif index % 17 != 16:  # very old items have none
+                attributes["dateAdded"] = iso_z(when)
+        collection.created += 1
+        return bool(self.hidden_every) and index % self.hidden_every == self.hidden_every - 1
 
-    def add_album(self, catalog_id: str, when: dt.datetime | None = None) -> LibraryAlbum:
+    def _put(
+        self,
+        resource: str,
+        catalog_id: str | None,
+        attributes: dict[str, Any],
+        library_id: str,
+        when: dt.datetime | None,
+        sort: bool,
+    ) -> LibraryItem:
+        collection = self.collections[resource]
+        hidden = self._stamp(collection, attributes, when)
+        item = LibraryItem(library_id, catalog_id, attributes, hidden, resource)
+        collection.add(item, sort=sort)
+        kind = KINDS[resource].catalog_kind
+        if kind is not None and catalog_id is not None:
+            self.in_library[kind][catalog_id] = library_id
+        return item
+
+    def add_album(
+        self, catalog_id: str, when: dt.datetime | None = None, *, sort: bool = True
+    ) -> LibraryItem:
         """Put a catalog album into the library under a fresh library id."""
         source = self.catalog["albums"][catalog_id]
         library_id = self._new_id("l.", _BASE62, 7)
@@ -255,48 +475,224 @@ class Library:
         for optional in ("artwork", "contentRating"):
             if optional in source:
                 attributes[optional] = source[optional]
-        date_added = self._date_added(when)
-        if date_added is not None:
-            attributes["dateAdded"] = date_added
-        hidden = bool(self.hidden_every) and self._created % self.hidden_every == (self.hidden_every - 1)
-        self._created += 1
-        album = LibraryAlbum(library_id, catalog_id, attributes, hidden)
-        self.albums[library_id] = album
-        self.in_library["albums"][catalog_id] = library_id
-        bisect.insort(self.order, (sort_key(attributes["name"], library_id), library_id))
-        return album
+        return self._put("library-albums", catalog_id, attributes, library_id, when, sort)
 
-    def add_item(self, kind: str, catalog_id: str, when: dt.datetime | None = None) -> str:
+    def _song_attributes(
+        self, library_id: str, source: dict[str, Any], catalog_id: str | None
+    ) -> dict[str, Any]:
+        play_params: dict[str, Any] = {"id": library_id, "kind": "song", "isLibrary": True}
+        if catalog_id is not None:
+            play_params["catalogId"] = catalog_id
+        return {
+            "name": source["name"],
+            "artistName": source["artistName"],
+            "albumName": source["albumName"],
+            "durationInMillis": source["durationInMillis"],
+            "trackNumber": source["trackNumber"],
+            "genreNames": list(source["genreNames"]),
+            "playParams": play_params,
+        }
+
+    def _add_upload(self, when: dt.datetime | None, sort: bool) -> LibraryItem:
+        """A song the user uploaded: in the library, not in the catalog."""
+        rng = self.rng
+        library_id = self._new_fast_id("i.", 12)
+        source = {
+            "name": self._title(),
+            "artistName": rng.choice(_ARTISTS),
+            "albumName": self._album_name(),
+            "durationInMillis": rng.randint(60_000, 600_000),
+            "trackNumber": rng.randint(1, 16),
+            "genreNames": [rng.choice(_GENRES)],
+        }
+        return self._put(
+            "library-songs", None, self._song_attributes(library_id, source, None), library_id, when, sort
+        )
+
+    def _add_app_playlist(self, when: dt.datetime | None, sort: bool) -> LibraryItem:
+        """A playlist the app created: ``canEdit``, no catalog id."""
+        library_id = self._new_fast_id("p.", 14)
+        attributes: dict[str, Any] = {
+            "name": self._title(),
+            "description": {"standard": "Made by the app."},
+            "canEdit": True,
+            "isPublic": False,
+            "hasCatalog": False,
+            "playParams": {"id": library_id, "kind": "playlist", "isLibrary": True},
+        }
+        item = self._put("library-playlists", None, attributes, library_id, when, sort)
+        self._fill_playlist(item)
+        return item
+
+    def _add_artist(self, sort: bool) -> LibraryItem:
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.3:
+            name = rng.choice(_ARTISTS)
+        elif roll < 0.5:
+            name = f"The {rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)}"
+        else:
+            name = self._title()
+        library_id = self._new_fast_id("r.", 7)
+        return self._put("library-artists", None, {"name": name}, library_id, None, sort)
+
+    def _fill_playlist(self, playlist: LibraryItem) -> None:
+        """Give a new playlist its tracks: library songs, in an order of their own."""
+        index = self.collections["library-playlists"].created - 1
+        tracks = Collection(PLAYLIST_TRACKS, by_name=False)
+        self.tracks[playlist.library_id] = tracks
+        songs = self.collections["library-songs"]
+        if not self.playlist_tracks or index % EMPTY_PLAYLIST_EVERY == 1 or not len(songs):
+            return
+        count = self.rng.randint(1, max(1, 3 * self.playlist_tracks - 1))
+        order = songs._order  # sampled by position: no need to sort first
+        for position in self.rng.sample(range(len(order)), min(count, len(order))):
+            tracks.add(songs.items[order[position][1]])
+
+    def add_item(
+        self, kind: str, catalog_id: str, when: dt.datetime | None = None, *, sort: bool = True
+    ) -> str:
         """Put a catalog resource of any type into the library; return its library id."""
         if catalog_id in self.in_library[kind]:
             return self.in_library[kind][catalog_id]
         if kind == "albums":
-            return self.add_album(catalog_id, when).library_id
-        library_id = self._new_id(_LIBRARY_PREFIX[kind], _BASE62, 12)
-        self.in_library[kind][catalog_id] = library_id
-        return library_id
+            return self.add_album(catalog_id, when, sort=sort).library_id
+        source = self.catalog[kind][catalog_id]
+        resource = LIBRARY_TYPE[kind]
+        if kind == "songs":
+            library_id = self._new_fast_id("i.", 12)
+            attributes = self._song_attributes(library_id, source, catalog_id)
+            return self._put(resource, catalog_id, attributes, library_id, when, sort).library_id
+        if kind == "playlists":
+            library_id = self._new_fast_id("p.", 14)
+            attributes = {
+                "name": source["name"],
+                "canEdit": False,
+                "isPublic": False,
+                "hasCatalog": True,
+                "playParams": {
+                    "id": library_id,
+                    "kind": "playlist",
+                    "isLibrary": True,
+                    "globalId": catalog_id,
+                },
+            }
+            if "description" in source:
+                attributes["description"] = dict(source["description"])
+            item = self._put(resource, catalog_id, attributes, library_id, when, sort)
+            self._fill_playlist(item)
+            return library_id
+        library_id = self._new_fast_id(_LIBRARY_PREFIX[kind], 12)
+        attributes = {
+            "name": source["name"],
+            "artistName": source["artistName"],
+            "durationInMillis": source["durationInMillis"],
+            "genreNames": list(source["genreNames"]),
+            "playParams": {
+                "id": library_id,
+                "kind": "musicVideo",
+                "isLibrary": True,
+                "catalogId": catalog_id,
+            },
+        }
+        return self._put(resource, catalog_id, attributes, library_id, when, sort).library_id
+
+    def add_new(self, resource: str, *, sort: bool = True) -> LibraryItem:
+        """Add a fresh item to ``resource``'s collection (a new catalog item when it has one)."""
+        collection = self.collections[resource]
+        if resource == "library-albums":
+            return self.add_album(self.make_catalog_album(), sort=sort)
+        if resource == "library-artists":
+            return self._add_artist(sort)
+        if resource == "library-songs" and collection.created % UPLOAD_EVERY == UPLOAD_EVERY - 1:
+            return self._add_upload(None, sort)
+        if (
+            resource == "library-playlists"
+            and collection.created % APP_PLAYLIST_EVERY == APP_PLAYLIST_EVERY - 1
+        ):
+            return self._add_app_playlist(None, sort)
+        kind = KINDS[resource].catalog_kind
+        if kind is None:
+            raise ValueError(f"{resource} has no catalog to add from")
+        library_id = self.add_item(kind, self.make_catalog_item(kind), sort=sort)
+        return collection.items[library_id]
+
+    def remove_item(self, resource: str, library_id: str) -> None:
+        """Take an item out of the library (re-adding it later gives a new library id)."""
+        item = self.collections[resource].remove(library_id)
+        kind = KINDS[resource].catalog_kind
+        if kind is not None and item.catalog_id is not None:
+            if self.in_library[kind].get(item.catalog_id) == library_id:
+                del self.in_library[kind][item.catalog_id]
+        if resource == "library-songs":  # a song leaves the library: it leaves its playlists
+            for tracks in self.tracks.values():
+                if library_id in tracks:
+                    tracks.remove(library_id)
+        elif resource == "library-playlists":
+            self.tracks.pop(library_id, None)
 
     def remove_album(self, library_id: str) -> None:
         """Take an album out of the library (re-adding it later gives a new library id)."""
-        album = self.albums.pop(library_id)
-        self.in_library["albums"].pop(album.catalog_id, None)
-        key = (sort_key(album.attributes["name"], library_id), library_id)
-        index = bisect.bisect_left(self.order, key)
-        if index < len(self.order) and self.order[index] == key:
-            del self.order[index]
+        self.remove_item("library-albums", library_id)
 
-    def populate(self, albums: int) -> None:
-        """Fill the catalog and the library with ``albums`` library albums and extras."""
+    def change(
+        self, resource: str, add: int, remove: int, parent_id: str | None = None
+    ) -> tuple[list[str], list[str]]:
+        """Add ``add`` fresh items to a listing and remove ``remove`` visible ones; their ids."""
+        if resource == PLAYLIST_TRACKS:
+            return self._change_tracks(self.tracks[str(parent_id)], add, remove)
+        added = [self.add_new(resource).library_id for _ in range(add)]
+        visible = [i.library_id for i in self.collections[resource].visible() if i.library_id not in added]
+        removed = self.rng.sample(visible, min(remove, len(visible)))
+        for library_id in removed:
+            self.remove_item(resource, library_id)
+        return added, removed
+
+    def _change_tracks(self, tracks: Collection, add: int, remove: int) -> tuple[list[str], list[str]]:
+        songs = self.collections["library-songs"]
+        candidates = [i for _, i in songs.order if i not in tracks]
+        added = self.rng.sample(candidates, min(add, len(candidates)))
+        for library_id in added:
+            tracks.add(songs.items[library_id])
+        visible = [i.library_id for i in tracks.visible() if i.library_id not in added]
+        removed = self.rng.sample(visible, min(remove, len(visible)))
+        for library_id in removed:
+            tracks.remove(library_id)
+        return added, removed
+
+    def populate(
+        self, albums: int, songs: int = 20, artists: int = 10, playlists: int = 5, music_videos: int = 5
+    ) -> None:
+        """
+        Fill the catalog and the library: ``albums`` library albums, ``songs`` library songs
+        (every 20th an upload), ``artists``, ``playlists`` (every 4th made by the app, every
+        3rd without tracks) and ``music_videos``, plus catalog items not in the library.
+        Items are appended and each listing sorted once, so large libraries build fast.
+        """
         for _ in range(albums):
-            self.add_album(self.make_catalog_album())
-        for _ in range(100 + albums // 10):
+            self.add_album(self.make_catalog_album(), sort=False)
+        for _ in range(_CATALOG_EXTRAS["albums"] + albums // 10):
             self.make_catalog_album()
-        for kind, total, owned in (("songs", 200, 20), ("playlists", 50, 5), ("music-videos", 50, 5)):
-            ids = [self.make_catalog_item(kind) for _ in range(total)]
-            for catalog_id in ids[:owned]:
-                self.add_item(kind, catalog_id)
+        for resource, count in (
+            ("library-songs", songs),
+            ("library-artists", artists),
+            ("library-music-videos", music_videos),
+            ("library-playlists", playlists),  # last: playlists take their tracks from the songs
+        ):
+            for _ in range(count):
+                self.add_new(resource, sort=False)
+            kind = KINDS[resource].catalog_kind
+            if kind is not None:
+                for _ in range(_CATALOG_EXTRAS[kind] + count // 10):
+                    self.make_catalog_item(kind)
 
     # -- reading -----------------------------------------------------------------------
+
+    def listing(self, resource: str, parent_id: str | None = None) -> Collection | None:
+        """The collection a listing pages (None: no such playlist)."""
+        if resource == PLAYLIST_TRACKS:
+            return self.tracks.get(str(parent_id))
+        return self.collections[resource]
 
     def catalog_resource(self, kind: str, catalog_id: str, storefront: str) -> dict[str, Any]:
         """A catalog resource as the service returns it."""
@@ -307,13 +703,32 @@ class Library:
             "attributes": self.catalog[kind][catalog_id],
         }
 
+    def item_resource(
+        self, item: LibraryItem, include_catalog: bool, extend: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """
+        The item as a listing returns it, given ``include=catalog`` and ``extend``: with
+        ``include=catalog``, the catalog resource when the item has one, else an empty
+        catalog relationship (uploaded songs, playlists the app made); artists have none.
+        """
+        kind = KINDS[item.type].catalog_kind
+        if not include_catalog or kind is None:
+            return item.resource(None, extend)
+        if item.catalog_id is None:
+            return item.resource(None, extend, unlinked=True)
+        return item.resource(self.catalog_resource(kind, item.catalog_id, "us"), extend)
+
     def album_resource(
-        self, album: LibraryAlbum, include_catalog: bool, extend: tuple[str, ...] = ()
+        self, album: LibraryItem, include_catalog: bool, extend: tuple[str, ...] = ()
     ) -> dict[str, Any]:
         """The album as a listing returns it, given ``include=catalog`` and ``extend``."""
-        catalog = self.catalog_resource("albums", album.catalog_id, "us") if include_catalog else None
-        return album.resource(catalog, extend)
+        return self.item_resource(album, include_catalog, extend)
 
-    def visible_albums(self) -> list[LibraryAlbum]:
+    def visible_albums(self) -> list[LibraryItem]:
         """Every album a client can see, in the service's order."""
-        return [self.albums[i] for _, i in self.order if not self.albums[i].hidden]
+        return self.collections["library-albums"].visible()
+
+    def playlists_with_tracks(self) -> Iterator[tuple[LibraryItem, int]]:
+        """Each visible playlist, in listing order, with its number of tracks."""
+        for playlist in self.collections["library-playlists"].visible():
+            yield playlist, len(self.tracks.get(playlist.library_id, ()))

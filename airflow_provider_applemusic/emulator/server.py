@@ -1,4 +1,11 @@
-"""AppleMusicEmulator: the Apple Music API on a loopback socket, quirks and faults included."""
+"""
+AppleMusicEmulator: the Apple Music API on a loopback socket, quirks and faults included.
+
+HTTP, routes and quirks live here; the generated catalog and library (one collection per
+listing) live in :mod:`airflow_provider_applemusic.emulator.data`. Every library listing
+(albums, songs, artists, playlists, music videos, a playlist's tracks) goes through one
+handler, :meth:`AppleMusicEmulator._listing`, so each has the same quirks.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from airflow_provider_applemusic.emulator.data import CATALOG_TYPES, LIBRARY_TYPE, Library
+from airflow_provider_applemusic.emulator.data import (
+    CATALOG_TYPES,
+    KIND_BY_SEGMENT,
+    LIBRARY_TYPE,
+    LISTING_RESOURCES,
+    PLAYLIST_TRACKS,
+    Collection,
+    Library,
+)
 
 #: the documented maximum is 15,777,000 s; tokens over about 180 days are refused in practice
 MAX_TOKEN_LIFETIME_SECONDS = 15_552_000
@@ -49,6 +64,8 @@ class EmulatorStats:
     posts: int = 0
     #: one entry per library listing page asked for: its offset and its ``extend`` (None: absent)
     library_pages: list[tuple[int, str | None]] = field(default_factory=list)
+    #: library listing requests by path (``/v1/me/library/songs``, a playlist's tracks, ...)
+    listing_paths: collections.Counter[str] = field(default_factory=collections.Counter)
 
 
 @dataclass
@@ -87,20 +104,30 @@ class AppleMusicEmulator:
             os.environ["AIRFLOW_CONN_APPLE_MUSIC_DEFAULT"] = emu.connection_json()
 
     It checks developer tokens (ES256 signature, ``kid``, ``iss``, ``iat``, ``exp``, lifetime)
-    and the Music User Token like the service, and reproduces its quirks: ``next`` without
-    ``limit``, short pages while ``next`` is present (``hidden_every``), alphabetical order
-    ignoring articles and case, optional attributes missing, 202 then ``add_delay`` seconds
-    before added items appear, unknown ids silently ignored.
+    and the Music User Token like the service, and reproduces its quirks on every library
+    listing (albums, songs, artists, playlists, a playlist's tracks, music videos): ``next``
+    with ``offset`` only (no ``limit``, ``include``, ``extend``), short pages while ``next`` is
+    present (``hidden_every``), alphabetical order ignoring articles and case (a playlist's
+    tracks: playlist order), 404 for an empty listing, ``dateAdded`` only with
+    ``extend=dateAdded``, optional attributes missing, 202 then ``add_delay`` seconds before
+    added items appear, unknown ids silently ignored.
 
     :param albums: library albums to generate.
+    :param songs: library songs to generate (every 20th an upload, without catalog id).
+    :param artists: library artists to generate.
+    :param playlists: library playlists to generate (every 4th made by the app: ``canEdit``).
+    :param music_videos: library music videos to generate.
+    :param playlist_tracks: average tracks per playlist; every third playlist has none.
     :param seed: seed of the generated library, catalog, key and tokens.
     :param latency_ms: added latency of every response.
     :param rate_limit: requests a second above which it answers 429 without ``Retry-After``.
     :param fail_every: every Nth request answers 500 with code 50001 (0: never).
     :param drop_every: every Nth request has its connection dropped without an answer (0: never).
-    :param hidden_every: every Nth album is hidden: pages come back short, ``next`` present.
+    :param hidden_every: every Nth item of each listing is hidden: pages come back short,
+        ``next`` present.
     :param add_delay: seconds before added items appear in the library.
-    :param change_every: every Nth library page served, one album is added and one removed.
+    :param change_every: every Nth page served of a listing, one item is added to that
+        listing's collection and one removed.
     :param retry_after: when set, 429s carry ``Retry-After`` with this many seconds.
     :param truncate_every: every Nth library listing page past offset 0 answers 404, a transient
         truncation (0: never).
@@ -129,6 +156,11 @@ class AppleMusicEmulator:
         no_subscription: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
+        songs: int = 20,
+        artists: int = 10,
+        playlists: int = 5,
+        music_videos: int = 5,
+        playlist_tracks: int = 8,
     ) -> None:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ec
@@ -161,8 +193,8 @@ class AppleMusicEmulator:
             serialization.NoEncryption(),
         ).decode()
         self._lock = threading.RLock()
-        self._library = Library(seed=seed, hidden_every=hidden_every)
-        self._library.populate(albums)
+        self._library = Library(seed=seed, hidden_every=hidden_every, playlist_tracks=playlist_tracks)
+        self._library.populate(albums, songs, artists, playlists, music_videos)
         self._pending: list[tuple[float, str, str]] = []
         self._seen_tokens: set[str] = set()
         self._revoked_tokens: set[str] = set()
@@ -170,7 +202,8 @@ class AppleMusicEmulator:
         self._user_token_revoked = False
         self._window: collections.deque[float] = collections.deque()
         self._faults: list[list[Any]] = []
-        self._library_pages_served = 0
+        #: pages served by listing path, for ``change_every``
+        self._pages_served: collections.Counter[str] = collections.Counter()
         self._listing_pages_past_zero = 0
         self.stats = EmulatorStats()
         #: monotonic times at which :meth:`restart` brought the emulator back
@@ -219,11 +252,12 @@ class AppleMusicEmulator:
             return
 
         async def shutdown() -> None:
-            assert self._server is not None
-            self._server.close()
+            if self._server is not None:
+                self._server.close()
             for writer in list(self._connections):
                 writer.transport.abort()
-            await self._server.wait_closed()
+            if self._server is not None:
+                await self._server.wait_closed()
 
         asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout=10)
         loop.call_soon_threadsafe(loop.stop)
@@ -284,6 +318,43 @@ class AppleMusicEmulator:
             self._materialize()
             return [self._library.album_resource(a, False, extend) for a in self._library.visible_albums()]
 
+    def library_items(
+        self,
+        resource: str,
+        extend: tuple[str, ...] = ("dateAdded",),
+        parent_id: str | None = None,
+        include_catalog: bool = False,
+    ) -> list[dict[str, Any]]:
+        """
+        The visible items of a listing, in the API's order, exactly as a listing request with
+        ``extend`` (and ``include=catalog`` when ``include_catalog``) returns them.
+
+        :param resource: one of ``library-albums``, ``library-songs``, ``library-artists``,
+            ``library-playlists``, ``library-music-videos``, ``library-playlist-tracks``.
+        :param parent_id: the playlist, for ``library-playlist-tracks``.
+        """
+        if resource not in LISTING_RESOURCES:
+            raise ValueError(f"resource must be one of {', '.join(LISTING_RESOURCES)}, got {resource!r}")
+        with self._lock:
+            self._materialize()
+            collection = self._library.listing(resource, parent_id)
+            if collection is None:
+                raise ValueError(f"no library playlist {parent_id!r}")
+            return [self._library.item_resource(i, include_catalog, extend) for i in collection.visible()]
+
+    def playlist_ids(self, with_tracks: bool | None = None) -> list[str]:
+        """
+        The visible library playlists' ids in listing order: all of them, or only those with
+        (``with_tracks=True``) or without (``False``) tracks.
+        """
+        with self._lock:
+            self._materialize()
+            return [
+                playlist.library_id
+                for playlist, count in self._library.playlists_with_tracks()
+                if with_tracks is None or (count > 0) == with_tracks
+            ]
+
     def catalog_ids(self, kind: str = "albums", in_library: bool = False) -> list[str]:
         """Catalog ids of ``kind``: those not in the library, or (``in_library``) those in it."""
         with self._lock:
@@ -323,10 +394,20 @@ class AppleMusicEmulator:
         with self._lock:
             self._faults.append([kind, count, path_prefix, offset])
 
-    def change_library(self, add: int = 1, remove: int = 1) -> tuple[list[str], list[str]]:
-        """Add ``add`` new albums and remove ``remove`` visible ones; return their library ids."""
+    def change_library(
+        self, add: int = 1, remove: int = 1, resource: str = "library-albums", parent_id: str | None = None
+    ) -> tuple[list[str], list[str]]:
+        """
+        Add ``add`` new items to a listing's collection and remove ``remove`` visible ones;
+        return their library ids. For ``library-playlist-tracks`` (``parent_id``: the playlist),
+        library songs are appended to the playlist and tracks taken out of it.
+        """
+        if resource not in LISTING_RESOURCES:
+            raise ValueError(f"resource must be one of {', '.join(LISTING_RESOURCES)}, got {resource!r}")
         with self._lock:
-            return self._change_library(add, remove)
+            if self._library.listing(resource, parent_id) is None:
+                raise ValueError(f"no library playlist {parent_id!r}")
+            return self._library.change(resource, add, remove, parent_id)
 
     def reset_stats(self) -> None:
         """Start counting afresh."""
@@ -544,10 +625,10 @@ class AppleMusicEmulator:
                 return _error(405, "Method Not Allowed", "Use GET.", "40500")
             if segments == ["v1", "me", "storefront"]:
                 return _json(200, {"data": [self._storefront_resource("us")]})
-            if segments == ["v1", "me", "library", "albums"]:
-                return self._library_albums(query)
-            if segments[:4] == ["v1", "me", "library", "albums"] and len(segments) == 5:
-                return self._library_album(segments[4], query)
+            if segments[:3] == ["v1", "me", "library"]:
+                routed = self._library_route(path, segments[3:], query)
+                if routed is not None:
+                    return routed
         if segments[:2] == ["v1", "storefronts"] and len(segments) == 3:
             if method != "GET":
                 return _error(405, "Method Not Allowed", "Use GET.", "40500")
@@ -597,14 +678,39 @@ class AppleMusicEmulator:
             )
         return value
 
-    def _library_albums(self, query: dict[str, str]) -> _Response:
+    def _library_route(self, path: str, rest: list[str], query: dict[str, str]) -> _Response | None:
+        """``/v1/me/library/...`` GETs: listings, a playlist's tracks, single items."""
+        kind = KIND_BY_SEGMENT.get(rest[0]) if rest else None
+        if kind is None:
+            return None
+        if len(rest) == 1:
+            return self._listing(kind.resource, None, path, query)
+        if len(rest) == 3 and kind.segment == "playlists" and rest[2] == "tracks":
+            return self._listing(PLAYLIST_TRACKS, rest[1], path, query)
+        if len(rest) == 2 and kind.segment == "albums":
+            return self._library_album(rest[1], query)
+        if len(rest) == 2:
+            return self._library_item(kind.resource, rest[1], query)
+        return None
+
+    def _listing(self, resource: str, parent_id: str | None, path: str, query: dict[str, str]) -> _Response:
+        """
+        One page of any library listing, with the service's quirks: ``limit`` 1..100 (default
+        25), ``offset``; ``next`` carries only ``offset``; hidden items leave short pages;
+        404 (40400) for an empty listing and past the end; ``truncate_every`` 404s past
+        offset 0; ``change_every`` changes the listing's collection while it is paged.
+        """
+        self.stats.listing_paths[path] += 1
+        collection = self._library.listing(resource, parent_id)
+        if collection is None:
+            return _error(404, "Resource Not Found", f"Resource with id {parent_id} not found", "40400")
         include_catalog = "catalog" in query.get("include", "").split(",")
         extend = tuple(v for v in query.get("extend", "").split(",") if v)
-        if "ids" in query:
+        if "ids" in query and parent_id is None:
             ids = [i for i in query["ids"].split(",") if i]
-            found = [self._library.albums[i] for i in ids if i in self._library.albums]
+            found = [collection.items[i] for i in ids if i in collection.items]
             return _json(
-                200, {"data": [self._library.album_resource(a, include_catalog, extend) for a in found]}
+                200, {"data": [self._library.item_resource(i, include_catalog, extend) for i in found]}
             )
         limit = self._int_param(query, "limit", 25, 1, 100)
         if isinstance(limit, _Response):
@@ -613,28 +719,44 @@ class AppleMusicEmulator:
         if isinstance(offset, _Response):
             return offset
         self.stats.page_sizes[limit] += 1
-        order = self._library.order
-        if offset >= len(order):
+        total = len(collection)
+        if offset >= total:
             # the service answers an empty collection (and a page past the end) with 404
             return _error(404, "Resource Not Found", "Resource Not Found", "40400")
         if offset > 0 and self.truncate_every:
             self._listing_pages_past_zero += 1
             if self._listing_pages_past_zero % self.truncate_every == 0:
                 return _error(404, "Resource Not Found", "Resource Not Found", "40400")
-        window = order[offset : offset + limit]
-        albums = [self._library.albums[i] for _, i in window]
         body: dict[str, Any] = {
             "data": [
-                self._library.album_resource(a, include_catalog, extend) for a in albums if not a.hidden
+                self._library.item_resource(item, include_catalog, extend)
+                for item in collection.window(offset, limit)
+                if not item.hidden
             ],
-            "meta": {"total": len(order)},
+            "meta": {"total": total},
         }
-        if offset + limit < len(order):
-            body["next"] = f"/v1/me/library/albums?offset={offset + limit}"
-        self._library_pages_served += 1
-        if self.change_every and self._library_pages_served % self.change_every == 0:
-            self._change_library(1, 1)
+        if offset + limit < total:
+            body["next"] = f"{path}?offset={offset + limit}"
+        self._pages_served[path] += 1
+        if self.change_every and self._pages_served[path] % self.change_every == 0:
+            self._library.change(resource, 1, 1, parent_id)
         return _json(200, body)
+
+    def _library_item(self, resource: str, library_id: str, query: dict[str, str]) -> _Response:
+        """One library song, artist, playlist or music video; a playlist with ``include=tracks``."""
+        item = self._library.collections[resource].items.get(library_id)
+        if item is None or item.hidden:
+            return _error(404, "Resource Not Found", f"Resource with id {library_id} not found", "40400")
+        include = query.get("include", "").split(",")
+        extend = tuple(v for v in query.get("extend", "").split(",") if v)
+        body = self._library.item_resource(item, "catalog" in include, extend)
+        tracks: Collection | None = self._library.tracks.get(library_id)
+        if "tracks" in include and tracks is not None:
+            body.setdefault("relationships", {})["tracks"] = {
+                "href": f"{item.href}/tracks",
+                "data": [self._library.item_resource(t, False, extend) for t in tracks.visible()],
+            }
+        return _json(200, {"data": [body]})
 
     def _library_album(self, library_id: str, query: dict[str, str]) -> _Response:
         album = self._library.albums.get(library_id)
@@ -704,12 +826,3 @@ class AppleMusicEmulator:
                 }
             data.append(resource)
         return _json(200, {"data": data})
-
-    def _change_library(self, add: int, remove: int) -> tuple[list[str], list[str]]:
-        library = self._library
-        added = [library.add_album(library.make_catalog_album()).library_id for _ in range(add)]
-        visible = [a.library_id for a in library.visible_albums() if a.library_id not in added]
-        removed = library.rng.sample(visible, min(remove, len(visible)))
-        for library_id in removed:
-            library.remove_album(library_id)
-        return added, removed
