@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_applemusic.exceptions import (
     AppleMusicDeveloperTokenError,
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from tenacity import RetryCallState
+
+_E = TypeVar("_E", bound=AppleMusicRequestError)
 
 #: statuses that are worth another attempt (besides 429 and connection errors)
 RETRYABLE_SERVER_STATUSES = frozenset({500, 502, 503, 504})
@@ -156,15 +158,15 @@ def request_error(
     status: int | None,
     body: bytes,
     *,
-    cls: type = AppleMusicRequestError,
+    cls: type[_E] = AppleMusicRequestError,  # type: ignore[assignment]
     hint: str = "",
-) -> AppleMusicRequestError:
+) -> _E:
     """Build the exception for a failed request from Apple's error body."""
     fields = apple_error_fields(body)
     message = f"Apple Music {method} {path} failed with {_describe(status, fields)}"
     if hint:
         message += f"; {hint}"
-    error: AppleMusicRequestError = cls(
+    error = cls(
         message,
         status=status,
         code=fields["code"],
@@ -221,7 +223,7 @@ def _is_insufficient_privileges(status: int, fields: Mapping[str, str | None]) -
 
 def subscription_error(method: str, path: str, status: int, body: bytes) -> AppleMusicSubscriptionError:
     """The error for "Insufficient Privileges": the account lacks a subscription or Sync Library."""
-    error = request_error(
+    return request_error(
         method,
         path,
         status,
@@ -230,8 +232,6 @@ def subscription_error(method: str, path: str, status: int, body: bytes) -> Appl
         hint="the Apple Music account may not use the library: it needs an active Apple Music "
         "subscription with Sync Library (iCloud Music Library) turned on",
     )
-    assert isinstance(error, AppleMusicSubscriptionError)
-    return error
 
 
 def developer_token_probe_path(storefront: str | None) -> str:
@@ -414,25 +414,27 @@ def retrying_kwargs(
         stop_before_delay,
     )
 
+    def failure(state: RetryCallState) -> BaseException | None:
+        return state.outcome.exception() if state.outcome is not None else None
+
     def wait(state: RetryCallState) -> float:
-        assert state.outcome is not None
-        err = state.outcome.exception()
+        err = failure(state)
         if isinstance(err, TransientError) and err.retry_after is not None:
             return err.retry_after
         return policy.backoff(state.attempt_number)
 
     def before_sleep(state: RetryCallState) -> None:
-        assert state.outcome is not None
-        err = state.outcome.exception()
+        err = failure(state)
         if on_retry is not None and isinstance(err, TransientError):
             on_retry(err, state.upcoming_sleep)
 
     def give_up(state: RetryCallState) -> Any:
-        assert state.outcome is not None
-        err = state.outcome.exception()
+        err = failure(state)
         if isinstance(err, TransientError):
             raise err.final
-        raise err  # type: ignore[misc]
+        if err is not None:
+            raise err
+        return state.outcome.result() if state.outcome is not None else None
 
     return {
         "stop": stop_after_attempt(policy.max_attempts) | stop_before_delay(policy.max_retry_seconds),
@@ -475,10 +477,6 @@ class _Aimd:
         self._next_start = 0.0
         self._last_decrease = float("-inf")
         self._successes: collections.deque[float] = collections.deque()
-
-    def set_ceiling(self, ceiling: int) -> None:
-        self.ceiling = max(1, int(ceiling))
-        self.limit = min(self.limit, float(self.ceiling))
 
     def allowed(self) -> int:
         return max(1, min(self.ceiling, int(self.limit)))
@@ -560,12 +558,6 @@ class AdaptiveConcurrency:
     @property
     def ceiling(self) -> int:
         return self._aimd.ceiling
-
-    def set_ceiling(self, ceiling: int) -> None:
-        """Change the most requests in flight at once."""
-        with self._cond:
-            self._aimd.set_ceiling(ceiling)
-            self._cond.notify_all()
 
     def note_retry(self) -> None:
         with self._cond:

@@ -1,10 +1,10 @@
 """
-Paging the user's library albums: stitching overlapping pages, and fetching them concurrently.
+The one paging engine of every library listing: overlapping pages, stitched, fetched concurrently.
 
-Offsets shift when the library changes while it is paged (the list is alphabetical). Every page
-after the first therefore starts one position early; :class:`PageStitcher` checks that an album
-seen last comes back in that overlap, and asks for the page again from further back when none
-does. An album present throughout is so yielded exactly once, in order.
+Offsets shift when the library changes while it is paged (the lists are alphabetical). Every
+page after the first therefore starts one position early; :class:`PageStitcher` checks that an
+item seen last comes back in that overlap, and asks for the page again from further back when
+none does. An item present throughout is so yielded exactly once, in order.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 #: each page after the first starts this many positions early, to notice shifted offsets
 PAGING_OVERLAP = 1
-#: how often a page whose overlap shows no known album is fetched again from further back
+#: how often a page whose overlap shows no known item is fetched again from further back
 PAGING_STEP_BACKS = 3
 
 
@@ -37,16 +37,45 @@ def next_offset(page: dict[str, Any]) -> int | None:
         return None
 
 
+def listing_params(
+    page_size: int, include: str | None, extend: str | None, language: str | None
+) -> dict[str, str]:
+    """Query parameters of every page of a listing, but ``offset``."""
+    params = {"limit": str(page_size)}
+    if include:
+        params["include"] = include
+    if extend:
+        params["extend"] = extend
+    if language:
+        params["l"] = language
+    return params
+
+
+def listing_ends_before(first_page: dict[str, Any], offset: int) -> bool:
+    """
+    Tell from a fresh first page whether the listing now ends at or before ``offset``.
+
+    ``meta.total`` (which may count hidden entries, so errs on the long side) decides; without
+    it, a first page without ``next`` holds the whole listing.
+    """
+    total = (first_page.get("meta") or {}).get("total")
+    if not isinstance(total, int) or isinstance(total, bool):
+        if first_page.get("next"):
+            return False
+        total = len(first_page.get("data") or [])
+    return total <= offset
+
+
 def step_back_offset(offset: int, page_size: int, attempt: int) -> int:
-    """Where to fetch a page again after ``attempt`` overlaps showed no known album."""
+    """Where to fetch a page again after ``attempt`` overlaps showed no known item."""
     return max(0, offset - max(2, page_size // 4) * attempt)
 
 
 class PageStitcher:
     """
-    Joins overlapping pages into one stream of albums, each id once.
+    Joins overlapping pages into one stream of items, each id once.
 
-    :param page_size: albums per page (how many recent ids to remember as anchors).
+    :param page_size: items per page (how many recent ids to remember as anchors).
     """
 
     def __init__(self, page_size: int) -> None:
@@ -56,34 +85,34 @@ class PageStitcher:
 
     def fresh(self, data: list[Any], *, overlapped: bool, force: bool = False) -> list[Any] | None:
         """
-        The albums of a page not yet seen, in order.
+        The items of a page not yet seen, in order.
 
         :param data: the page's ``data``.
         :param overlapped: the page was fetched from before the position following the last page.
-        :param force: accept the page even when its overlap shows no known album.
-        :return: the new albums, or None when the overlap held no known album (fetch the page
+        :param force: accept the page even when its overlap shows no known item.
+        :return: the new items, or None when the overlap held no known item (fetch the page
             again from further back).
         """
-        albums = [a for a in data if isinstance(a, dict)]
-        if not albums:
+        items = [a for a in data if isinstance(a, dict)]
+        if not items:
             # nothing to place: an empty collection, a page of hidden entries, a shrunk end
             return []
         if overlapped and self._recent:
             recent = set(self._recent)
-            anchor = next((i for i in range(len(albums) - 1, -1, -1) if albums[i].get("id") in recent), None)
+            anchor = next((i for i in range(len(items) - 1, -1, -1) if items[i].get("id") in recent), None)
             if anchor is None and not force:
                 return None
             if anchor is not None:
-                albums = albums[anchor + 1 :]
+                items = items[anchor + 1 :]
         result = []
-        for album in albums:
-            album_id = album.get("id")
-            if album_id is not None:
-                if album_id in self.seen:
+        for item in items:
+            item_id = item.get("id")
+            if item_id is not None:
+                if item_id in self.seen:
                     continue
-                self.seen.add(album_id)
-                self._recent.append(album_id)
-            result.append(album)
+                self.seen.add(item_id)
+                self._recent.append(item_id)
+            result.append(item)
         del self._recent[: max(0, len(self._recent) - self.page_size)]
         return result
 
@@ -91,18 +120,18 @@ class PageStitcher:
         self, page: dict[str, Any], offset: int, refetch: Callable[[int], dict[str, Any]]
     ) -> tuple[dict[str, Any], int, list[Any]]:
         """
-        The new albums of ``page``, fetched at ``offset``, fetching it again from further back
-        (``refetch(offset)``) while its overlap shows no known album, up to
+        The new items of ``page``, fetched at ``offset``, fetching it again from further back
+        (``refetch(offset)``) while its overlap shows no known item, up to
         ``PAGING_STEP_BACKS`` times; then the page is accepted as it is.
 
-        :return: the page finally used, its offset, and its new albums.
+        :return: the page finally used, its offset, and its new items.
         """
         start = offset
         attempt = 0
         while True:
-            albums = self.fresh(page["data"], overlapped=offset > 0, force=attempt >= PAGING_STEP_BACKS)
-            if albums is not None:
-                return page, offset, albums
+            items = self.fresh(page["data"], overlapped=offset > 0, force=attempt >= PAGING_STEP_BACKS)
+            if items is not None:
+                return page, offset, items
             attempt += 1
             offset = step_back_offset(start, self.page_size, attempt)
             page = refetch(offset)
@@ -110,27 +139,46 @@ class PageStitcher:
 
 @dataclass
 class PagerStats:
-    """Progress of a :class:`ConcurrentAlbumPager`."""
+    """Progress of a :class:`ListingPager`."""
 
     pages: int = 0
     requests: int = 0
-    albums: int = 0
+    items: int = 0
     total: int | None = None
-    refetches: int = 0
 
 
-class ConcurrentAlbumPager:
+class _Inline:
+    """A future-like that fetches when asked for its result: one page in flight, no thread."""
+
+    def __init__(self, fetch: Callable[[int], dict[str, Any]], offset: int) -> None:
+        self._fetch = fetch
+        self._offset = offset
+
+    def result(self) -> dict[str, Any]:
+        return self._fetch(self._offset)
+
+    def cancel(self) -> bool:
+        return True
+
+
+class ListingPager:
     """
-    Fetch every library album with up to ``max_concurrency`` pages in flight, yielding in order.
+    The one paging engine of every library listing: by offset, up to ``pages_in_flight`` pages
+    at once, stitched, yielded in the API's order, page by page.
 
-    The first page gives ``meta.total``; the following pages are fetched by offset, concurrently,
-    put back in order and yielded as soon as they are next in line. ``next`` decides where the
-    library ends: fetching goes on past ``meta.total`` while ``next`` is present and stops when
-    it is absent. At most ``2 * max_concurrency`` pages wait out of order.
+    The first page gives ``meta.total``; the following pages start one position early
+    (:data:`PAGING_OVERLAP`) at offsets ``n * (page_size - 1)``, are fetched concurrently when
+    ``pages_in_flight`` > 1, put back in order and yielded as soon as they are next in line.
+    ``next`` is the authority on where the listing ends: fetching goes on past ``meta.total``
+    while ``next`` is present and stops when it is absent. At most ``2 * pages_in_flight`` pages
+    wait out of order. Each request is built afresh (``limit``, ``include``, ``extend``, ``l``
+    always present), so what ``next`` drops is never lost. The empty, truncation and shrinking
+    rules live in ``fetch_page``.
 
-    :param fetch_page: ``fetch_page(offset) -> page body`` (thread-safe).
-    :param page_size: albums per page, 1 to 100.
-    :param max_concurrency: pages in flight at once, at most.
+    :param fetch_page: ``fetch_page(offset) -> page body`` (thread-safe when ``pages_in_flight``
+        > 1).
+    :param page_size: items per page.
+    :param pages_in_flight: pages fetched at once, at most (1: one after the other, no thread).
     """
 
     def __init__(
@@ -138,11 +186,11 @@ class ConcurrentAlbumPager:
         fetch_page: Callable[[int], dict[str, Any]],
         *,
         page_size: int,
-        max_concurrency: int,
+        pages_in_flight: int = 1,
     ) -> None:
         self.fetch_page = fetch_page
         self.page_size = page_size
-        self.max_concurrency = max_concurrency
+        self.pages_in_flight = max(1, pages_in_flight)
         self.stats = PagerStats()
         self._lock = threading.Lock()
 
@@ -152,51 +200,71 @@ class ConcurrentAlbumPager:
             self.stats.requests += 1
         return page
 
-    def _refetch(self, offset: int) -> dict[str, Any]:
-        self.stats.refetches += 1
-        return self._fetch(offset)
-
     def __iter__(self) -> Iterator[list[dict[str, Any]]]:
-        """Yield, page by page in the API's order, the albums not yet yielded."""
-        size = self.page_size
-        stride = max(1, size - PAGING_OVERLAP)
-        stitcher = PageStitcher(size)
+        """Yield, page by page in the API's order, the items not yet yielded."""
+        stitcher = PageStitcher(self.page_size)
         first = self._fetch(0)
         self.stats.pages = 1
         total = (first.get("meta") or {}).get("total")
         self.stats.total = total if isinstance(total, int) else None
-        albums = stitcher.fresh(first["data"], overlapped=False) or []
-        self.stats.albums += len(albums)
-        yield albums
+        items = stitcher.fresh(first["data"], overlapped=False) or []
+        self.stats.items += len(items)
+        yield items
         end = next_offset(first)
         if end is None:
             return
+        if self.pages_in_flight == 1:
+            yield from self._follow(stitcher, end, lambda offset: _Inline(self._fetch, offset))
+            return
+        with ThreadPoolExecutor(self.pages_in_flight, thread_name_prefix="apple-music-page") as pool:
+            yield from self._follow(stitcher, end, lambda offset: pool.submit(self._fetch, offset))
+
+    def _follow(
+        self,
+        stitcher: PageStitcher,
+        end: int,
+        submit: Callable[[int], Future[dict[str, Any]] | _Inline],
+    ) -> Iterator[list[dict[str, Any]]]:
+        size = self.page_size
+        stride = max(1, size - PAGING_OVERLAP)
         frontier = max(end, self.stats.total or 0)
-        window = 2 * self.max_concurrency
-        pending: dict[int, Future[dict[str, Any]]] = {}
-        index = 1
-        scheduled = 1
-        with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="apple-music-page") as pool:
-            try:
-                while True:
-                    while len(pending) < window and (scheduled * stride < frontier or not pending):
-                        offset = scheduled * stride
-                        pending[scheduled] = pool.submit(self._fetch, offset)
-                        scheduled += 1
-                    page = pending.pop(index).result()
-                    page, _, albums = stitcher.stitch(page, index * stride, self._refetch)
-                    self.stats.pages += 1
-                    self.stats.albums += len(albums)
-                    yield albums
-                    following = next_offset(page)
-                    if following is None:
+        window = 2 * self.pages_in_flight if self.pages_in_flight > 1 else 1
+        pending: dict[int, Future[dict[str, Any]] | _Inline] = {}
+        index = scheduled = 1
+        #: the position after the last one a stitched page covered
+        covered = size
+        try:
+            while True:
+                while len(pending) < window and (scheduled * stride < frontier or not pending):
+                    pending[scheduled] = submit(scheduled * stride)
+                    scheduled += 1
+                planned = index * stride
+                # a page fetched again from further back covered less than planned: fill the gap
+                while covered - PAGING_OVERLAP < planned:
+                    gap = self._fetch(covered - PAGING_OVERLAP)
+                    gap, used, items = stitcher.stitch(gap, covered - PAGING_OVERLAP, self._fetch)
+                    yield self._count(items)
+                    if next_offset(gap) is None:
                         return
-                    total = (page.get("meta") or {}).get("total")
-                    frontier = max(frontier, following + 1, total if isinstance(total, int) else 0)
-                    index += 1
-            finally:
-                for future in pending.values():
-                    future.cancel()
+                    covered = max(covered, used + size)
+                page = pending.pop(index).result()
+                page, used, items = stitcher.stitch(page, planned, self._fetch)
+                yield self._count(items)
+                following = next_offset(page)
+                if following is None:
+                    return
+                covered = max(covered, used + size)
+                total = (page.get("meta") or {}).get("total")
+                frontier = max(frontier, following + 1, total if isinstance(total, int) else 0)
+                index += 1
+        finally:
+            for future in pending.values():
+                future.cancel()
+
+    def _count(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        self.stats.pages += 1
+        self.stats.items += len(items)
+        return items
 
 
 def progress_ticker(every_seconds: float) -> Callable[[], bool]:

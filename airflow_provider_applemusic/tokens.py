@@ -90,10 +90,10 @@ class DeveloperTokenMinter:
     def token(self) -> str:
         """Return a valid token, minting one when none is cached or the cached one is due."""
         with self._lock:
-            if self._token is None or time.time() >= self._expires_at - self._refresh_margin:
-                self._mint()
-            assert self._token is not None
-            return self._token
+            token = self._token
+            if token is None or time.time() >= self._expires_at - self._refresh_margin:
+                token = self._mint()
+            return token
 
     def invalidate(self, token: str) -> None:
         """Forget ``token`` (refused by the service) so that the next call mints a new one."""
@@ -101,7 +101,7 @@ class DeveloperTokenMinter:
             if self._token == token:
                 self._token = None
 
-    def _mint(self) -> None:
+    def _mint(self) -> str:
         import jwt
 
         now = int(time.time())
@@ -112,6 +112,7 @@ class DeveloperTokenMinter:
         self._token = token
         self._expires_at = float(expires)
         self.minted += 1
+        return token
 
 
 _MINTERS: dict[tuple[str, str, str, int], DeveloperTokenMinter] = {}

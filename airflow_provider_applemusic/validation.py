@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 MAX_PAGE_SIZE = 100
+MAX_CONCURRENCY = 64
 _STOREFRONT = re.compile(r"^[a-z]{2}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
 
@@ -43,13 +44,18 @@ def validate_language(value: Any, *, param: str = "language") -> str | None:
     return value
 
 
-def validate_page_size(page_size: Any, *, param: str = "page_size") -> int:
-    """Return ``page_size`` if it is an integer from 1 to 100, else raise naming ``param``."""
-    if isinstance(page_size, bool) or not isinstance(page_size, int) or not (1 <= page_size <= MAX_PAGE_SIZE):
-        raise AppleMusicConfigError(
-            f"{param} must be an integer from 1 to {MAX_PAGE_SIZE}, got {page_size!r}"
-        )
+def validate_page_size(page_size: Any, *, param: str = "page_size", maximum: int = MAX_PAGE_SIZE) -> int:
+    """Return ``page_size`` if it is an integer from 1 to ``maximum``, else raise naming ``param``."""
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or not (1 <= page_size <= maximum):
+        raise AppleMusicConfigError(f"{param} must be an integer from 1 to {maximum}, got {page_size!r}")
     return page_size
+
+
+def validate_concurrency(value: Any, *, param: str = "max_concurrency") -> int:
+    """Return ``value`` if it is an integer from 1 to 64 (requests or pages at once), else raise."""
+    if isinstance(value, bool) or not isinstance(value, int) or not (1 <= value <= MAX_CONCURRENCY):
+        raise AppleMusicConfigError(f"{param} must be an integer from 1 to {MAX_CONCURRENCY}, got {value!r}")
+    return value
 
 
 def join_include(include: Iterable[str] | str | None, *, param: str = "include") -> str | None:

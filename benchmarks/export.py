@@ -57,15 +57,10 @@ def sequential(verbatim: bool) -> tuple[int, int, float]:
 def concurrent(max_concurrency: int = 8) -> tuple[int, int, float, Any]:
     """The operator's pager, as the operator runs it."""
     from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
-    from airflow_provider_applemusic.paging import ConcurrentAlbumPager
 
     hook = AppleMusicHook(max_concurrency=max_concurrency)
     hook.get_developer_token()
-    pager = ConcurrentAlbumPager(
-        lambda offset: hook.get_library_albums_page(offset, page_size=100),
-        page_size=100,
-        max_concurrency=max_concurrency,
-    )
+    pager = hook.library_pager("library-albums", page_size=100, pages_in_flight=max_concurrency)
     started = time.monotonic()
     albums = sum(len(page) for page in pager)
     return albums, pager.stats.requests, time.monotonic() - started, hook.concurrency.stats

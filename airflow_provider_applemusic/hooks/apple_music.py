@@ -1,16 +1,18 @@
-"""AppleMusicHook: the ``apple_music`` connection, developer and user tokens, and resilient HTTP."""
+"""
+AppleMusicHook and AppleMusicAsyncHook: the ``apple_music`` connection, tokens, one transport
+under the retry policy, and thin methods over the library listings, adding and presence.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import itertools
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit
 
 from airflow.sdk import BaseHook
 
+from airflow_provider_applemusic.catalog import library_ids_from_catalog, order_found, storefront_id
 from airflow_provider_applemusic.connection import (
     DEFAULT_CONN_ID,
     AppleMusicSettings,
@@ -39,82 +41,29 @@ from airflow_provider_applemusic.http_policy import (
     user_token_refused_401,
 )
 from airflow_provider_applemusic.ids import add_batches, catalog_lookups, normalize_ids
-from airflow_provider_applemusic.paging import PAGING_OVERLAP, PageStitcher, next_offset
+from airflow_provider_applemusic.paging import ListingPager, listing_ends_before, listing_params
+from airflow_provider_applemusic.resources import ListingResource, listing_resource
+from airflow_provider_applemusic.tls import shared_ssl_context
 from airflow_provider_applemusic.tokens import DeveloperTokenMinter, get_minter, mask
 from airflow_provider_applemusic.validation import (
     MAX_PAGE_SIZE,
     join_extend,
     join_include,
-    merge_csv,
+    validate_concurrency,
     validate_language,
     validate_page_size,
     validate_storefront,
 )
 
 if TYPE_CHECKING:
-    import ssl
+    from collections.abc import Callable, Iterable, Iterator, Mapping
 
     import httpx
     import requests
 
-LIBRARY_ALBUMS_PATH = "/v1/me/library/albums"
+LIBRARY_ALBUMS = "library-albums"
 #: extended attributes every library-albums request asks for (without it no album has a date)
-ALBUMS_EXTEND = ("dateAdded",)
-
-
-def library_albums_params(
-    offset: int, page_size: int, include: str | None, language: str | None, extend: str | None = None
-) -> dict[str, str]:
-    """Query parameters of one library-albums page."""
-    params = {"limit": str(page_size), "offset": str(offset)}
-    if include:
-        params["include"] = include
-    if extend:
-        params["extend"] = extend
-    if language:
-        params["l"] = language
-    return params
-
-
-def next_page_request(
-    next_path: str,
-    page_size: int,
-    include: str | None,
-    language: str | None,
-    extend: str | None = None,
-) -> tuple[str, dict[str, str]]:
-    """
-    Path and parameters for the service's ``next`` link, repaired.
-
-    ``next`` carries ``offset`` but drops ``limit`` (the page size would fall to 25), and may
-    drop ``include``, ``extend`` and ``l``: re-apply them (``extend`` values it lacks are added).
-    """
-    parts = urlsplit(next_path)
-    params = dict(parse_qsl(parts.query, keep_blank_values=True))
-    params["limit"] = str(page_size)
-    if include and "include" not in params:
-        params["include"] = include
-    merged = merge_csv(params.get("extend"), extend)
-    if merged:
-        params["extend"] = merged
-    if language and "l" not in params:
-        params["l"] = language
-    return parts.path, params
-
-
-def listing_ends_before(first_page: Mapping[str, Any], offset: int) -> bool:
-    """
-    Tell from a fresh first page whether the listing now ends at or before ``offset``.
-
-    ``meta.total`` (which may count hidden entries, so errs on the long side) decides; without
-    it, a first page without ``next`` holds the whole listing.
-    """
-    total = (first_page.get("meta") or {}).get("total")
-    if not isinstance(total, int) or isinstance(total, bool):
-        if first_page.get("next"):
-            return False
-        total = len(first_page.get("data") or [])
-    return total <= offset
+ALBUMS_EXTEND = listing_resource(LIBRARY_ALBUMS).extended
 
 
 class _Attempts:
@@ -148,7 +97,11 @@ class _Attempts:
     def prepare(self) -> tuple[str, dict[str, str]]:
         """The developer token to send, and the request's auth headers."""
         token = self.minter.token() if self.minter is not None else self.settings.developer_token
-        assert token is not None
+        if not token:
+            raise AppleMusicConfigError(
+                f"connection '{self.settings.conn_id}' has neither a key to mint developer tokens "
+                "nor extra 'developer_token'"
+            )
         headers = {"Authorization": f"Bearer {token}"}
         if self.user_token:
             headers["Music-User-Token"] = self.user_token
@@ -190,24 +143,18 @@ def _retry_logger(
     return on_retry
 
 
-def storefront_id(body: Mapping[str, Any]) -> str:
-    """The storefront id in a ``GET /v1/me/storefront`` body."""
-    try:
-        return str(body["data"][0]["id"])
-    except (KeyError, IndexError, TypeError):
-        raise AppleMusicRequestError(
-            "Apple Music GET /v1/me/storefront answered without a storefront id",
-            path="/v1/me/storefront",
-        ) from None
-
-
 class _AppleMusicHookBase(BaseHook):
-    """The connection and its checked settings, shared by the sync and async hooks."""
+    """
+    What the sync and async hooks share: the constructor, the connection and its checked
+    settings, the retry policy, and which token a 401 was about.
+    """
 
     conn_name_attr = "apple_music_conn_id"
     default_conn_name = DEFAULT_CONN_ID
     conn_type = "apple_music"
     hook_name = "Apple Music"
+    #: requests in flight at most, when the constructor is not told
+    default_max_concurrency = 8
 
     def __init__(
         self,
@@ -216,9 +163,13 @@ class _AppleMusicHookBase(BaseHook):
         timeout_seconds: float | None = None,
         max_attempts: int | None = None,
         max_retry_seconds: float | None = None,
+        max_concurrency: int | None = None,
     ) -> None:
         super().__init__()
         self.apple_music_conn_id = apple_music_conn_id
+        self.max_concurrency = validate_concurrency(
+            self.default_max_concurrency if max_concurrency is None else max_concurrency
+        )
         self._overrides = {
             "timeout_seconds": timeout_seconds,
             "max_attempts": max_attempts,
@@ -232,7 +183,10 @@ class _AppleMusicHookBase(BaseHook):
         mask(settings.developer_token)
         if settings.developer_token:
             return settings, None
-        assert settings.team_id and settings.key_id and settings.private_key_pem
+        if not (settings.team_id and settings.key_id and settings.private_key_pem):
+            raise AppleMusicConfigError(
+                f"connection '{settings.conn_id}' needs Team ID, Key ID and key, or extra 'developer_token'"
+            )
         minter = get_minter(
             settings.team_id, settings.key_id, settings.private_key_pem, settings.token_lifetime_seconds
         )
@@ -269,39 +223,20 @@ class AppleMusicHook(_AppleMusicHookBase):
     Mints ES256 developer tokens from the connection's Team ID, Key ID and ``.p8`` key (cached,
     renewed before expiry and after a 401), sends the Music User Token, and runs every request
     through one retry policy (429, 5xx and connection errors, exponential backoff with full
-    jitter, ``Retry-After`` honoured) and one adaptive limit on requests in flight.
+    jitter, ``Retry-After`` honoured) and one adaptive limit on requests in flight. Every
+    library listing is paged by one engine (:class:`~airflow_provider_applemusic.paging.ListingPager`).
 
     :param apple_music_conn_id: the connection to use.
     :param timeout_seconds: per-request timeout; wins over the connection's extra.
     :param max_attempts: attempts per request; wins over the connection's extra.
     :param max_retry_seconds: total seconds one request may spend retrying; wins over the extra.
-    :param max_concurrency: the most requests of this hook in flight at once.
+    :param max_concurrency: the most requests of this hook in flight at once (1 to 64, default 8).
     """
 
-    def __init__(
-        self,
-        apple_music_conn_id: str = DEFAULT_CONN_ID,
-        *,
-        timeout_seconds: float | None = None,
-        max_attempts: int | None = None,
-        max_retry_seconds: float | None = None,
-        max_concurrency: int = 8,
-    ) -> None:
-        super().__init__(
-            apple_music_conn_id,
-            timeout_seconds=timeout_seconds,
-            max_attempts=max_attempts,
-            max_retry_seconds=max_retry_seconds,
-        )
-        if (
-            isinstance(max_concurrency, bool)
-            or not isinstance(max_concurrency, int)
-            or not (1 <= max_concurrency <= 64)
-        ):
-            raise AppleMusicConfigError(
-                f"max_concurrency must be an integer from 1 to 64, got {max_concurrency!r}"
-            )
-        self.concurrency = AdaptiveConcurrency(max_concurrency)
+    @cached_property
+    def concurrency(self) -> AdaptiveConcurrency:
+        """The adaptive limit every request of this hook passes."""
+        return AdaptiveConcurrency(self.max_concurrency)
 
     # -- configuration -------------------------------------------------------------------
 
@@ -347,10 +282,12 @@ class AppleMusicHook(_AppleMusicHookBase):
     def get_developer_token(self) -> str:
         """Return a valid developer token: the pre-minted one, or a cached or fresh ES256 JWT."""
         minter = self._minter
-        if minter is None:
-            assert self.settings.developer_token
-            return self.settings.developer_token
-        return minter.token()
+        if minter is not None:
+            return minter.token()
+        token = self.settings.developer_token
+        if not token:
+            raise AppleMusicConfigError(f"connection '{self.settings.conn_id}' has no developer token")
+        return token
 
     # -- HTTP ----------------------------------------------------------------------------
 
@@ -423,41 +360,25 @@ class AppleMusicHook(_AppleMusicHookBase):
                 raise self._attribute_401(refused, failure, method, path, settings) from None
             raise self._attribute_401(refused, None, method, path, settings) from None
 
-    # -- library albums ------------------------------------------------------------------
+    # -- library listings ----------------------------------------------------------------
 
-    def get_library_albums_page(
+    def _listing(
         self,
-        offset: int = 0,
-        *,
-        page_size: int = MAX_PAGE_SIZE,
-        include: Iterable[str] | str | None = None,
-        language: str | None = None,
-        extend: Iterable[str] | str | None = None,
-    ) -> dict[str, Any]:
-        """
-        Fetch one page of the user's library albums, as the API returned it.
-
-        An empty library (404 at offset 0) gives ``{"data": [], "meta": {"total": 0}}``. A page
-        past offset 0 that comes back missing (404) or without ``data`` is fetched again under
-        the retry policy; if it stays missing, the first page is read again: when the library
-        now ends before ``offset`` (it shrank), the page is empty and has no ``next``, else
-        :class:`AppleMusicRequestError` names the offset.
-
-        :param offset: index of the first album of the page.
-        :param page_size: albums per page, 1 to 100.
-        :param include: relationships to include, e.g. ``["catalog"]``.
-        :param language: the API's ``l`` (a language tag).
-        :param extend: extended attributes to add to ``dateAdded``, which is always asked for.
-        :return: the page body: ``data``, ``next`` (when more follow) and ``meta``.
-        """
-        validate_page_size(page_size)
+        row: ListingResource,
+        page_size: int | None,
+        include: Iterable[str] | str | None,
+        extend: Iterable[str] | str | None,
+        language: str | None,
+        parent_id: str | None,
+    ) -> tuple[str, dict[str, str]]:
+        """The checked path and parameters (all but ``offset``) of a listing's pages."""
+        size = row.page_max if page_size is None else validate_page_size(page_size, maximum=row.page_max)
         validate_language(language)
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise AppleMusicConfigError(f"offset must be a non-negative integer, got {offset!r}")
-        params = library_albums_params(
-            offset, page_size, join_include(include), language, join_extend(extend, required=ALBUMS_EXTEND)
+        path = row.listing_path(parent_id)
+        params = listing_params(
+            size, join_include(include), join_extend(extend, required=row.extended), language
         )
-        return self._page(LIBRARY_ALBUMS_PATH, params)
+        return path, params
 
     def _page(self, path: str, params: Mapping[str, str]) -> dict[str, Any]:
         """One listing page, with the empty, truncation and shrinking rules."""
@@ -482,6 +403,127 @@ class AppleMusicHook(_AppleMusicHookBase):
             ) from None
         return body
 
+    def get_library_page(
+        self,
+        resource: str,
+        offset: int = 0,
+        *,
+        page_size: int | None = None,
+        include: Iterable[str] | str | None = None,
+        extend: Iterable[str] | str | None = None,
+        language: str | None = None,
+        parent_id: str | None = None,
+    ) -> dict[str, Any]:
+        """
+        Fetch one page of a library listing, as the API returned it.
+
+        The resource's extended attributes (``dateAdded``) are always asked for. An empty
+        collection (404 at offset 0) gives ``{"data": [], "meta": {"total": 0}}``. A page past
+        offset 0 that comes back missing (404) or without ``data`` is fetched again under the
+        retry policy; if it stays missing, the first page is read again: when the listing now
+        ends before ``offset`` (it shrank) the page is empty without ``next``, else
+        :class:`AppleMusicRequestError` names the offset.
+
+        :param resource: a row of :data:`~airflow_provider_applemusic.resources.LISTING_RESOURCES`,
+            e.g. ``library-songs``.
+        :param offset: index of the first item of the page.
+        :param page_size: items per page; None: the resource's page maximum.
+        :param include: relationships to include, e.g. ``["catalog"]``.
+        :param extend: extended attributes to ask for besides the resource's own.
+        :param language: the API's ``l`` (a language tag).
+        :param parent_id: the playlist's library id, for ``library-playlist-tracks``.
+        :return: the page body: ``data``, ``next`` (when more follow) and ``meta``.
+        """
+        row = listing_resource(resource)
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise AppleMusicConfigError(f"offset must be a non-negative integer, got {offset!r}")
+        path, params = self._listing(row, page_size, include, extend, language, parent_id)
+        return self._page(path, {**params, "offset": str(offset)})
+
+    def library_pager(
+        self,
+        resource: str,
+        *,
+        page_size: int | None = None,
+        include: Iterable[str] | str | None = None,
+        extend: Iterable[str] | str | None = None,
+        language: str | None = None,
+        pages_in_flight: int = 1,
+        parent_id: str | None = None,
+    ) -> ListingPager:
+        """
+        The paging engine over one listing, checked before any request: iterate it for the
+        items page by page (lists of new items, in order); ``.stats`` tells the progress.
+
+        Parameters as :meth:`iter_library`.
+        """
+        row = listing_resource(resource)
+        path, params = self._listing(row, page_size, include, extend, language, parent_id)
+        in_flight = min(validate_concurrency(pages_in_flight, param="pages_in_flight"), self.max_concurrency)
+        return ListingPager(
+            lambda offset: self._page(path, {**params, "offset": str(offset)}),
+            page_size=int(params["limit"]),
+            pages_in_flight=in_flight,
+        )
+
+    def iter_library(
+        self,
+        resource: str,
+        *,
+        page_size: int | None = None,
+        include: Iterable[str] | str | None = None,
+        extend: Iterable[str] | str | None = None,
+        language: str | None = None,
+        pages_in_flight: int = 1,
+        parent_id: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """
+        Every item of a library listing, as the API returned it, in the API's order.
+
+        Pages by offset (``limit``, ``include``, ``extend`` and ``l`` on every request, whatever
+        ``next`` drops) until ``next`` is absent; short pages are not the end. Offsets shift when
+        the library changes while paging, so each page after the first starts one position
+        early: the item seen last must come back, else the page is fetched again from further
+        back. An item present throughout comes exactly once. Arguments are checked at once,
+        before any request.
+
+        :param resource: a row of :data:`~airflow_provider_applemusic.resources.LISTING_RESOURCES`:
+            ``library-albums``, ``library-songs``, ``library-artists``, ``library-playlists``,
+            ``library-music-videos``, ``library-playlist-tracks``.
+        :param page_size: items per page; None: the resource's page maximum.
+        :param include: relationships to include, e.g. ``["catalog"]``.
+        :param extend: extended attributes to ask for besides the resource's own (``dateAdded``).
+        :param language: the API's ``l`` (a language tag).
+        :param pages_in_flight: pages fetched at once (1 to 64), never more than the hook's
+            ``max_concurrency``.
+        :param parent_id: the playlist's library id, for ``library-playlist-tracks``.
+        """
+        pager = self.library_pager(
+            resource,
+            page_size=page_size,
+            include=include,
+            extend=extend,
+            language=language,
+            pages_in_flight=pages_in_flight,
+            parent_id=parent_id,
+        )
+        return itertools.chain.from_iterable(pager)
+
+    def get_library_albums_page(
+        self,
+        offset: int = 0,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+        include: Iterable[str] | str | None = None,
+        language: str | None = None,
+        extend: Iterable[str] | str | None = None,
+    ) -> dict[str, Any]:
+        """One page of the library albums: :meth:`get_library_page` for ``library-albums``."""
+        validate_page_size(page_size)
+        return self.get_library_page(
+            LIBRARY_ALBUMS, offset, page_size=page_size, include=include, extend=extend, language=language
+        )
+
     def iter_library_albums(
         self,
         *,
@@ -490,54 +532,11 @@ class AppleMusicHook(_AppleMusicHookBase):
         language: str | None = None,
         extend: Iterable[str] | str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """
-        Yield every library album, as the API returned it, in the API's order.
-
-        Follows ``next`` until it is absent (short pages are not the end), re-applying
-        ``limit``, ``include``, ``extend`` and ``l`` that ``next`` drops. Every request asks for
-        ``extend=dateAdded``. An empty library (404) yields nothing. Offsets shift when the library
-        changes while paging, so each page after the first starts one position early: the album
-        seen last must come back, else the page is fetched again from further back. Ids already
-        yielded are skipped. An album present throughout is yielded exactly once.
-
-        :param page_size: albums per page, 1 to 100.
-        :param include: relationships to include, e.g. ``["catalog"]``.
-        :param language: the API's ``l`` (a language tag).
-        :param extend: extended attributes to add to ``dateAdded``.
-        """
+        """Every library album, with ``dateAdded``: :meth:`iter_library` for ``library-albums``."""
         validate_page_size(page_size)
-        validate_language(language)
-        joined = join_include(include)
-        extended = join_extend(extend, required=ALBUMS_EXTEND)
-        path = LIBRARY_ALBUMS_PATH
-        params = library_albums_params(0, page_size, joined, language, extended)
-        stitcher = PageStitcher(page_size)
-        next_offsets: set[int] = set()
-
-        def refetch(offset: int) -> dict[str, Any]:
-            self.log.info(
-                "The album seen last is not where expected (the library changed, or entries are "
-                "hidden): fetching again from offset %s",
-                offset,
-            )
-            return self._page(path, {**params, "offset": str(offset)})
-
-        while True:
-            page = self._page(path, params)
-            page, offset, albums = stitcher.stitch(page, int(params.get("offset", "0")), refetch)
-            yield from albums
-            following = next_offset(page)
-            if following is None:
-                return
-            if following in next_offsets or following <= offset:
-                raise AppleMusicRequestError(
-                    f"Apple Music GET {LIBRARY_ALBUMS_PATH} pointed 'next' back at offset "
-                    f"{following}, already fetched; stopping instead of looping",
-                    path=path,
-                )
-            next_offsets.add(following)
-            path, params = next_page_request(str(page["next"]), page_size, joined, language, extended)
-            params["offset"] = str(max(0, following - PAGING_OVERLAP))
+        return self.iter_library(
+            LIBRARY_ALBUMS, page_size=page_size, include=include, extend=extend, language=language
+        )
 
     # -- adding and checking presence -----------------------------------------------------
 
@@ -641,87 +640,26 @@ class AppleMusicHook(_AppleMusicHookBase):
         return True, f"developer token accepted; Music User Token accepted; storefront '{storefront}'"
 
 
-def order_found(
-    wanted: Mapping[str, list[str]], found: Mapping[str, Mapping[str, str | None]]
-) -> dict[str, dict[str, str | None]]:
-    """``found`` restricted to ``wanted`` ids, in their order; unknown ids left out."""
-    return {
-        kind: {cid: found[kind][cid] for cid in values if cid in found.get(kind, {})}
-        for kind, values in wanted.items()
-    }
-
-
-def library_ids_from_catalog(body: Mapping[str, Any]) -> dict[str, str | None]:
-    """``{catalog_id: library_id or None}`` from a catalog response fetched with relate=library."""
-    found: dict[str, str | None] = {}
-    for resource in body.get("data") or []:
-        if not isinstance(resource, Mapping) or "id" not in resource:
-            continue
-        library = ((resource.get("relationships") or {}).get("library") or {}).get("data") or []
-        found[str(resource["id"])] = str(library[0]["id"]) if library else None
-    return found
-
-
-_SSL_CONTEXT: ssl.SSLContext | None = None
-_SSL_LOCK = threading.Lock()
-
-
-def _build_ssl_context() -> ssl.SSLContext:
-    global _SSL_CONTEXT
-    with _SSL_LOCK:
-        if _SSL_CONTEXT is None:
-            import httpx
-
-            _SSL_CONTEXT = httpx.create_ssl_context(trust_env=True)
-        return _SSL_CONTEXT
-
-
-async def shared_ssl_context() -> ssl.SSLContext:
-    """
-    One TLS context for every async client of the process, built once in a worker thread.
-
-    Loading the CA bundle takes about 20 ms of CPU: once per trigger it would stall the
-    triggerer's event loop. ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` are honoured.
-    """
-    if _SSL_CONTEXT is not None:
-        return _SSL_CONTEXT
-    return await asyncio.to_thread(_build_ssl_context)
-
-
 class AppleMusicAsyncHook(_AppleMusicHookBase):
     """
     The asyncio twin of :class:`AppleMusicHook`, for triggers: ``httpx.AsyncClient``, the same
-    connection settings, token minting, retry policy, error mapping and adaptive limit.
+    constructor arguments (``max_concurrency`` defaults to 4), connection settings, token
+    minting, retry policy, error mapping and adaptive limit.
 
     Nothing here blocks the event loop: the connection is read with ``aget_connection`` and
     validated in a worker thread; waits are ``asyncio.sleep``. Close it with :meth:`aclose`.
-
-    :param apple_music_conn_id: the connection to use.
-    :param timeout_seconds: per-request timeout; wins over the connection's extra.
-    :param max_attempts: attempts per request; wins over the connection's extra.
-    :param max_retry_seconds: total seconds one request may spend retrying; wins over the extra.
     """
 
     hook_name = "Apple Music (async)"
+    default_max_concurrency = 4
+    _settings: AppleMusicSettings | None = None
+    _minter: DeveloperTokenMinter | None = None
+    _client: httpx.AsyncClient | None = None
 
-    def __init__(
-        self,
-        apple_music_conn_id: str = DEFAULT_CONN_ID,
-        *,
-        timeout_seconds: float | None = None,
-        max_attempts: int | None = None,
-        max_retry_seconds: float | None = None,
-    ) -> None:
-        super().__init__(
-            apple_music_conn_id,
-            timeout_seconds=timeout_seconds,
-            max_attempts=max_attempts,
-            max_retry_seconds=max_retry_seconds,
-        )
-        self.concurrency = AsyncAdaptiveConcurrency(4)
-        self._settings: AppleMusicSettings | None = None
-        self._minter: DeveloperTokenMinter | None = None
-        self._client: httpx.AsyncClient | None = None
+    @cached_property
+    def concurrency(self) -> AsyncAdaptiveConcurrency:
+        """The adaptive limit every request of this hook passes."""
+        return AsyncAdaptiveConcurrency(self.max_concurrency)
 
     async def get_settings(self) -> AppleMusicSettings:
         """The connection, validated (in a worker thread: it may read the key file)."""
@@ -740,7 +678,9 @@ class AppleMusicAsyncHook(_AppleMusicHookBase):
                 base_url=settings.base_url,
                 timeout=settings.timeout_seconds,
                 headers={"Accept": "application/json"},
-                limits=httpx.Limits(max_connections=4, max_keepalive_connections=4),
+                limits=httpx.Limits(
+                    max_connections=self.max_concurrency, max_keepalive_connections=self.max_concurrency
+                ),
                 verify=await shared_ssl_context(),
             )
         return self._client

@@ -11,7 +11,7 @@ from airflow_provider_applemusic.connection import DEFAULT_CONN_ID
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
 from airflow_provider_applemusic.ids import parse_ids
-from airflow_provider_applemusic.validation import is_template, validate_language, validate_storefront
+from airflow_provider_applemusic.validation import validate_language, validate_storefront
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -55,16 +55,11 @@ class AddToLibraryOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not is_template(language):
-            validate_language(language)
-        if not is_template(storefront):
-            validate_storefront(storefront)
+        # ids, language and storefront are templated: checked in execute, once rendered
         if on_unknown not in ON_UNKNOWN:
             raise AppleMusicConfigError(
                 f"on_unknown must be one of {', '.join(ON_UNKNOWN)}, got {on_unknown!r}"
             )
-        if isinstance(ids, (dict, list)) or (isinstance(ids, str) and not is_template(ids)):
-            parse_ids(ids)
         self.ids = ids
         self.apple_music_conn_id = apple_music_conn_id
         self.language = language

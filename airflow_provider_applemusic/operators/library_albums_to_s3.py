@@ -21,12 +21,12 @@ from airflow_provider_applemusic.export import (
     gzip_stream,
     parse_instant,
 )
-from airflow_provider_applemusic.hooks.apple_music import ALBUMS_EXTEND, AppleMusicHook
-from airflow_provider_applemusic.paging import ConcurrentAlbumPager, progress_ticker
+from airflow_provider_applemusic.hooks.apple_music import ALBUMS_EXTEND, LIBRARY_ALBUMS, AppleMusicHook
+from airflow_provider_applemusic.paging import ListingPager, progress_ticker
 from airflow_provider_applemusic.validation import (
-    is_template,
     join_extend,
     join_include,
+    validate_concurrency,
     validate_language,
     validate_page_size,
 )
@@ -107,15 +107,7 @@ class LibraryAlbumsToS3Operator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not is_template(language):
-            validate_language(language)
-        if not isinstance(s3_key, str) or not s3_key:
-            raise AppleMusicConfigError("s3_key must be a non-empty key or an s3://bucket/key URL")
-        if s3_bucket is None and not is_template(s3_key) and not s3_key.startswith("s3://"):
-            raise AppleMusicConfigError(
-                f"s3_bucket is not set and s3_key {s3_key!r} is not a full s3://bucket/key URL: "
-                "give s3_bucket, or a full URL as s3_key"
-            )
+        # templated arguments are checked in execute, once rendered (Jinja blocks, XComArgs)
         if file_format not in FILE_FORMATS:
             raise AppleMusicConfigError(
                 f"file_format must be one of {', '.join(FILE_FORMATS)}, got {file_format!r}"
@@ -123,14 +115,7 @@ class LibraryAlbumsToS3Operator(BaseOperator):
         if compression not in COMPRESSIONS:
             raise AppleMusicConfigError(f"compression must be None or 'gzip', got {compression!r}")
         validate_page_size(page_size)
-        if (
-            isinstance(max_concurrency, bool)
-            or not isinstance(max_concurrency, int)
-            or not 1 <= max_concurrency <= 64
-        ):
-            raise AppleMusicConfigError(
-                f"max_concurrency must be an integer from 1 to 64, got {max_concurrency!r}"
-            )
+        validate_concurrency(max_concurrency)
         if not isinstance(replace, bool):
             raise AppleMusicConfigError(f"replace must be True or False, got {replace!r}")
         if not isinstance(encrypt, bool):
@@ -150,8 +135,6 @@ class LibraryAlbumsToS3Operator(BaseOperator):
         self.added_after = added_after
         self.added_before = added_before
         self.encrypt = encrypt
-        if not is_template(added_after) and not is_template(added_before):
-            self._window()
 
     def _window(self) -> AddedWindow:
         return AddedWindow(
@@ -188,6 +171,15 @@ class LibraryAlbumsToS3Operator(BaseOperator):
         """The bucket and key, from ``s3_bucket`` and ``s3_key`` (or a full ``s3://`` URL)."""
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
+        if not isinstance(self.s3_key, str) or not self.s3_key:
+            raise AppleMusicConfigError(
+                f"s3_key must be a non-empty key or an s3://bucket/key URL, got {self.s3_key!r}"
+            )
+        if self.s3_bucket is None and not self.s3_key.startswith("s3://"):
+            raise AppleMusicConfigError(
+                f"s3_bucket is not set and s3_key {self.s3_key!r} is not a full s3://bucket/key URL: "
+                "give s3_bucket, or a full URL as s3_key"
+            )
         try:
             bucket, key = S3Hook.get_s3_bucket_key(self.s3_bucket, self.s3_key, "s3_bucket", "s3_key")
         except (TypeError, ValueError) as err:
@@ -207,16 +199,13 @@ class LibraryAlbumsToS3Operator(BaseOperator):
             raise AppleMusicConfigError(
                 f"s3://{bucket}/{key} already exists and replace=False: nothing was fetched"
             )
-        pager = ConcurrentAlbumPager(
-            lambda offset: self.hook.get_library_albums_page(
-                offset,
-                page_size=self.page_size,
-                include=self.include,
-                language=self.language,
-                extend=self.extend,
-            ),
+        pager = self.hook.library_pager(
+            LIBRARY_ALBUMS,
             page_size=self.page_size,
-            max_concurrency=self.max_concurrency,
+            include=self.include,
+            extend=self.extend,
+            language=self.language,
+            pages_in_flight=self.max_concurrency,
         )
         written = [0]
         started = time.monotonic()
@@ -305,13 +294,13 @@ class LibraryAlbumsToS3Operator(BaseOperator):
             outputs=[Dataset(namespace=f"s3://{bucket}", name=key)],
         )
 
-    def _log_progress(self, pager: ConcurrentAlbumPager, written: int, started: float) -> None:
+    def _log_progress(self, pager: ListingPager, written: int, started: float) -> None:
         elapsed = max(1e-6, time.monotonic() - started)
         stats = self.hook.concurrency.stats
         self.log.info(
             "Progress: %d albums fetched of %s (meta.total), %d written, %.1f pages/s, "
             "%d retries, %d throttled, concurrency %d/%d, pace %s",
-            pager.stats.albums,
+            pager.stats.items,
             pager.stats.total if pager.stats.total is not None else "?",
             written,
             pager.stats.pages / elapsed,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
-from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook, next_page_request
+from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
 
 
 def _ids(albums: list[dict[str, Any]]) -> list[str]:
@@ -47,12 +47,16 @@ def test_include_and_language_are_reapplied_when_next_drops_them(start_emulator:
     assert dict(emulator.stats.page_sizes) == {50: math.ceil((250 - 1) / (50 - 1))}
 
 
-def test_next_page_request_repairs_limit_include_and_language() -> None:
-    path, params = next_page_request("/v1/me/library/albums?offset=100", 100, "catalog", "fr-FR")
-    assert path == "/v1/me/library/albums"
-    assert params == {"offset": "100", "limit": "100", "include": "catalog", "l": "fr-FR"}
-    _, kept = next_page_request("/v1/me/library/albums?offset=5&l=de", 10, None, "fr-FR")
-    assert kept["l"] == "de"
+def test_every_page_carries_limit_include_extend_and_language_whatever_next_drops(
+    start_emulator: Any,
+) -> None:
+    emulator = start_emulator(albums=450)
+    albums = list(AppleMusicHook().iter_library_albums(page_size=100, include="catalog", language="fr-FR"))
+    assert [a["id"] for a in albums] == _ids(emulator.library())
+    assert all("catalog" in a["relationships"] for a in albums)
+    # the emulator's next links carry only offset: each page's own limit and extend show repair
+    assert dict(emulator.stats.page_sizes) == {100: 5}
+    assert [extend for _, extend in emulator.stats.library_pages] == ["dateAdded"] * 5
 
 
 def test_library_changing_while_paging(start_emulator: Any) -> None:

@@ -75,7 +75,12 @@ def test_slow_answer_times_out_and_is_retried(start_emulator: Any, set_connectio
     emulator = start_emulator(albums=150)
     emulator.inject("slow", count=1)
     hook = AppleMusicHook(timeout_seconds=0.5)
+    started = time.monotonic()
     assert _ids(list(hook.iter_library_albums())) == _ids(emulator.library())
+    # the slow answer (60 s) was given up on after the timeout and the request sent again
+    assert hook.concurrency.stats.retries == 1
+    assert emulator.stats.requests == 3
+    assert time.monotonic() - started < 30
 
 
 def test_retry_after_is_honoured(start_emulator: Any) -> None:

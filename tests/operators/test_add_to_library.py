@@ -67,12 +67,40 @@ def test_fifty_thousand_ids_become_many_short_requests(start_emulator: Any) -> N
         ({"ids": {"podcasts": ["1"]}}, "unknown resource type 'podcasts'"),
         ({"ids": {"albums": ["pl.abc"]}}, "malformed catalog id 'pl.abc'"),
         ({"ids": "not json"}, "not JSON"),
-        ({"ids": {"albums": ["1"]}, "on_unknown": "skip"}, "on_unknown must be one of fail, warn, ignore"),
+        ({"ids": {"albums": ["1"]}, "language": "english please"}, "language must be a language tag"),
+        ({"ids": {"albums": ["1"]}, "storefront": "USA"}, "storefront must be a two-letter"),
     ],
 )
-def test_bad_arguments_fail_at_construction(kwargs: dict[str, Any], message: str) -> None:
+def test_bad_templated_arguments_fail_before_any_request(
+    start_emulator: Any, kwargs: dict[str, Any], message: str
+) -> None:
+    emulator = start_emulator(albums=5)
+    operator = AddToLibraryOperator(task_id="add", **kwargs)
     with pytest.raises(AppleMusicConfigError, match=message):
-        AddToLibraryOperator(task_id="add", **kwargs)
+        operator.execute({})  # type: ignore[arg-type]
+    assert emulator.stats.requests == 0
+
+
+def test_bad_untemplated_argument_fails_at_construction() -> None:
+    with pytest.raises(AppleMusicConfigError, match="on_unknown must be one of fail, warn, ignore"):
+        AddToLibraryOperator(task_id="add", ids={"albums": ["1"]}, on_unknown="skip")
+
+
+def test_jinja_blocks_and_xcom_args_are_accepted_at_construction() -> None:
+    from airflow.sdk import DAG, task
+
+    with DAG("construction_only", schedule=None):
+
+        @task
+        def ids() -> dict[str, list[str]]:
+            return {"albums": ["1"]}
+
+        AddToLibraryOperator(task_id="by_xcom", ids=ids())
+        AddToLibraryOperator(
+            task_id="by_block",
+            ids="{% if params.ids %}{{ params.ids }}{% endif %}",
+            storefront="{% raw %}us{% endraw %}",
+        )
 
 
 def test_bad_rendered_ids_fail_before_any_request(start_emulator: Any) -> None:

@@ -35,7 +35,7 @@ def test_jsonl_object_equals_the_visible_library(start_emulator: Any, s3_bucket:
     assert result == {
         "s3_uri": f"s3://{s3_bucket.bucket_name}/albums.jsonl",
         "album_count": len(emulator.library()),
-        "pages": result["pages"],
+        "pages": len(emulator.stats.library_pages),
         "skipped_without_date_added": 0,
         "bytes": len(body),
     }
@@ -182,17 +182,45 @@ def test_replace_false_on_existing_key_fails_without_apple_request(
         ({"file_format": "csv"}, "file_format must be one of jsonl, json"),
         ({"compression": "zip"}, "compression must be None or 'gzip'"),
         ({"max_concurrency": 0}, "max_concurrency must be an integer"),
+        ({"include": ["cat alog"]}, "include must be relationship names"),
+        ({"extend": ["date added"]}, "extend must be"),
+    ],
+)
+def test_bad_untemplated_parameters_fail_at_construction(kwargs: dict[str, Any], message: str) -> None:
+    kwargs = {"s3_bucket": "b", "s3_key": "k.jsonl", **kwargs}
+    with pytest.raises(AppleMusicConfigError, match=message):
+        LibraryAlbumsToS3Operator(task_id="export", **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
         ({"added_after": "yesterday"}, "added_after must be an ISO 8601"),
         ({"added_before": 5}, "added_before must be an ISO 8601"),
         ({"added_after": "2024-03-06", "added_before": "2024-03-05"}, "added_after must be earlier"),
         ({"s3_bucket": None, "s3_key": "no-bucket.jsonl"}, "s3_bucket is not set"),
-        ({"include": ["cat alog"]}, "include must be relationship names"),
+        ({"language": "english please"}, "language must be a language tag"),
     ],
 )
-def test_bad_parameters_fail_at_construction(kwargs: dict[str, Any], message: str) -> None:
-    kwargs = {"s3_bucket": "b", "s3_key": "k.jsonl", **kwargs}
+def test_bad_templated_parameters_fail_before_any_request(
+    start_emulator: Any, s3_bucket: Any, kwargs: dict[str, Any], message: str
+) -> None:
+    emulator = start_emulator(albums=20)
+    kwargs = {"s3_bucket": s3_bucket.bucket_name, "s3_key": "k.jsonl", **kwargs}
+    operator = LibraryAlbumsToS3Operator(task_id="export", **kwargs)
     with pytest.raises(AppleMusicConfigError, match=message):
-        LibraryAlbumsToS3Operator(task_id="export", **kwargs)
+        operator.execute({})  # type: ignore[arg-type]
+    assert emulator.stats.requests == 0
+    assert "Contents" not in s3_bucket.list_objects_v2(Bucket=s3_bucket.bucket_name)
+
+
+def test_jinja_blocks_are_accepted_at_construction() -> None:
+    LibraryAlbumsToS3Operator(
+        task_id="export",
+        s3_key="{% if true %}s3://b/k.jsonl{% endif %}",
+        added_after="{% if true %}2024-01-01{% endif %}",
+        language="{% raw %}en-US{% endraw %}",
+    )
 
 
 def test_templated_dates_are_checked_before_any_request(start_emulator: Any, s3_bucket: Any) -> None:

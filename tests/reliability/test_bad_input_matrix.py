@@ -18,7 +18,7 @@ from airflow_provider_applemusic.export import AddedWindow, encode_albums
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
 from airflow_provider_applemusic.operators.add_to_library import AddToLibraryOperator
 from airflow_provider_applemusic.operators.library_albums_to_s3 import LibraryAlbumsToS3Operator
-from airflow_provider_applemusic.paging import PageStitcher
+from airflow_provider_applemusic.paging import PAGING_STEP_BACKS, PageStitcher
 from airflow_provider_applemusic.sensors.library_items import LibraryItemsSensor
 
 if TYPE_CHECKING:
@@ -212,12 +212,42 @@ def test_exporter_writes_what_it_got_whatever_the_fields(pages: list[list[dict[s
 
 
 @given(st.lists(st.lists(albums, max_size=6), max_size=5))
-def test_stitcher_never_crashes_and_never_repeats_an_id(pages: list[list[dict[str, Any]]]) -> None:
-    stitcher = PageStitcher(page_size=6)
+def test_stitcher_never_crashes_never_repeats_an_id_and_steps_back_only_without_an_anchor(
+    pages: list[list[dict[str, Any]]],
+) -> None:
+    stitcher = PageStitcher(page_size=100)  # remembers every id of these small inputs as anchors
     out: list[dict[str, Any]] = []
     for index, page in enumerate(pages):
-        fresh = stitcher.fresh(page, overlapped=index > 0, force=True)
-        assert fresh is not None
+        refetched: list[int] = []
+
+        def refetch(offset: int, page: list[dict[str, Any]] = page) -> dict[str, Any]:
+            refetched.append(offset)
+            return {"data": page}
+
+        items = [a for a in page if isinstance(a, dict)]
+        anchors = [i for i, a in enumerate(items) if a.get("id") is not None and a.get("id") in stitcher.seen]
+        # far enough from 0 that three step-backs of a quarter page never reach it
+        _, _, fresh = stitcher.stitch({"data": page}, index * 200, refetch)
+        if index > 0 and items and stitcher_had_ids(out) and not anchors:
+            assert len(refetched) == PAGING_STEP_BACKS, "a page without an anchor is fetched again"
+        else:
+            assert refetched == []
+        if index > 0 and anchors:
+            known = {o.get("id") for o in out}
+            expected = []
+            for item in items[anchors[-1] + 1 :]:
+                item_id = item.get("id")
+                if item_id is not None:
+                    if item_id in known:
+                        continue
+                    known.add(item_id)
+                expected.append(item)
+            assert fresh == expected, "the items after the last anchor, each id once"
         out += fresh
     ids = [a["id"] for a in out if "id" in a]
     assert len(ids) == len(set(ids))
+
+
+def stitcher_had_ids(out: list[dict[str, Any]]) -> bool:
+    """The stitcher steps back only once it has seen an id to anchor on."""
+    return any(a.get("id") is not None for a in out)

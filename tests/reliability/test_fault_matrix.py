@@ -124,15 +124,30 @@ def test_recoverable_fault_gives_exact_result(
         assert result == {"status": "success", "found": _expected_found(emulator, wanted)}
 
 
+def _revoke_after(emulator: Any, requests: int) -> threading.Thread:
+    """Revoke the Music User Token as soon as the emulator has seen ``requests`` requests."""
+
+    def watch() -> None:
+        deadline = time.monotonic() + 30
+        while emulator.stats.requests < requests and time.monotonic() < deadline:
+            time.sleep(0.001)
+        emulator.revoke_user_token()
+        emulator.revoked_at = time.monotonic()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    return watcher
+
+
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_user_token_refused_mid_run_fails_cleanly(emulator: Any, s3_bucket: Any, operation: str) -> None:
     from airflow.sdk.exceptions import AirflowFailException
 
     bucket = s3_bucket.bucket_name
     s3_bucket.put_object(Bucket=bucket, Key="matrix.jsonl", Body=b"earlier\n")
-    emulator.latency_ms = 50  # the export now lasts well past the revocation
-    revocation = threading.Timer(0.1, emulator.revoke_user_token)
-    revocation.start()
+    emulator.latency_ms = 50  # every request lasts well past the revocation's poll
+    # the export has made a few page requests; add has looked up the storefront; wait has asked once
+    watcher = _revoke_after(emulator, requests=3 if operation == "export" else 1)
     wanted = {"albums": ["999999999"]} if operation.startswith("wait") else _wanted(emulator)
     outcome: Any = None
     expected: tuple[type[BaseException], ...] = (AppleMusicUserTokenError, AirflowFailException)
@@ -141,16 +156,18 @@ def test_user_token_refused_mid_run_fails_cleanly(emulator: Any, s3_bucket: Any,
     except expected as err:
         assert "Music User Token was refused (403)" in str(err)
         assert emulator.user_token not in str(err)
-    revocation.join()
+    finished = time.monotonic()
+    watcher.join()
+    assert emulator.revoked_at < finished, "the revocation came after the run"
     if operation == "wait_deferrable":
         assert outcome is not None and outcome["status"] == "error" and outcome["fatal"]
-    elif operation == "add" and outcome is not None:
-        # the revocation landed after the add went through: that is a success, not a leak
-        assert outcome == wanted
     else:
         assert outcome is None, "the run should have failed"
-    assert s3_bucket.get_object(Bucket=bucket, Key="matrix.jsonl")["Body"].read() == b"earlier\n"
-    assert not s3_bucket.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    if operation == "export":
+        assert s3_bucket.get_object(Bucket=bucket, Key="matrix.jsonl")["Body"].read() == b"earlier\n"
+        assert not s3_bucket.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    if operation == "add":
+        assert emulator.stats.posts == 0, "nothing may be added once the token is refused"
 
 
 def test_permanent_fault_fails_within_the_retry_budget(

@@ -1,0 +1,76 @@
+"""The library listings the provider pages, as data: one row per resource."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from airflow_provider_applemusic.exceptions import AppleMusicConfigError
+
+
+@dataclass(frozen=True)
+class ListingResource:
+    """
+    One paged listing of the user's library.
+
+    :param name: the resource's name, e.g. ``library-albums``.
+    :param path: the listing's path; ``{parent_id}`` marks a relationship listing.
+    :param page_max: the largest ``limit`` the service accepts.
+    :param id_prefix: the prefix of the library ids it lists (``l.``, ``i.``, ...).
+    :param extended: extended attributes it supports; every request asks for them, since they
+        come back only when named in ``extend`` (``dateAdded``).
+    :param empty_on_404: a 404 at offset 0 means an empty collection (the service's way of
+        saying so), not an error.
+    :param parent: what ``parent_id`` names, for a relationship listing.
+    """
+
+    name: str
+    path: str
+    page_max: int
+    id_prefix: str
+    extended: tuple[str, ...] = ()
+    empty_on_404: bool = True
+    parent: str | None = None
+
+    def listing_path(self, parent_id: str | None = None) -> str:
+        """The path to page, with ``parent_id`` for a relationship listing (checked)."""
+        if self.parent is None:
+            if parent_id is not None:
+                raise AppleMusicConfigError(
+                    f"parent_id is only for relationship listings such as library-playlist-tracks; "
+                    f"{self.name} takes none, got {parent_id!r}"
+                )
+            return self.path
+        if not isinstance(parent_id, str) or not parent_id.startswith("p.") or "/" in parent_id:
+            raise AppleMusicConfigError(
+                f"parent_id must be the library id of a {self.parent} (such as 'p.AbC123') for "
+                f"{self.name}, got {parent_id!r}"
+            )
+        return self.path.format(parent_id=parent_id)
+
+
+#: every listing the provider pages; adding a resource is adding a row
+LISTING_RESOURCES: dict[str, ListingResource] = {
+    row.name: row
+    for row in (
+        ListingResource("library-albums", "/v1/me/library/albums", 100, "l.", ("dateAdded",)),
+        ListingResource("library-songs", "/v1/me/library/songs", 100, "i.", ("dateAdded",)),
+        ListingResource("library-artists", "/v1/me/library/artists", 100, "r."),
+        ListingResource("library-playlists", "/v1/me/library/playlists", 100, "p.", ("dateAdded",)),
+        ListingResource("library-music-videos", "/v1/me/library/music-videos", 100, "i.", ("dateAdded",)),
+        ListingResource(
+            "library-playlist-tracks",
+            "/v1/me/library/playlists/{parent_id}/tracks",
+            100,
+            "i.",
+            parent="playlist",
+        ),
+    )
+}
+
+
+def listing_resource(name: object) -> ListingResource:
+    """The row for ``name``, else a config error listing the resources there are."""
+    row = LISTING_RESOURCES.get(name) if isinstance(name, str) else None
+    if row is None:
+        raise AppleMusicConfigError(f"resource must be one of {', '.join(LISTING_RESOURCES)}, got {name!r}")
+    return row
