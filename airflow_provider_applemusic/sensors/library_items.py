@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 #: the trigger ends itself at the sensor's timeout; the scheduler's deferral timeout is a backstop
 DEFERRAL_SLACK_SECONDS = 60
+#: how the sensor's own timeout message starts
+MISSING_MARK = "Items never appeared in the library within"
 
 
 class LibraryItemsSensor(BaseSensorOperator):
@@ -91,7 +93,7 @@ class LibraryItemsSensor(BaseSensorOperator):
 
     def _timeout_message(self, missing: dict[str, list[str]] | None) -> str:
         return (
-            f"Items never appeared in the library within {self.timeout:g} s: {missing or self.ids}. "
+            f"{MISSING_MARK} {self.timeout:g} s: {missing or self.ids}. "
             "They may be unknown catalog ids or unavailable in the storefront (Apple ignores "
             "such ids when adding them)."
         )
@@ -121,6 +123,29 @@ class LibraryItemsSensor(BaseSensorOperator):
             method_name="execute_complete",
             timeout=dt.timedelta(seconds=self.timeout + DEFERRAL_SLACK_SECONDS),
         )
+
+    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
+        """
+        Resume after the trigger, letting the sensor's own skip or timeout through unchanged.
+
+        ``BaseSensorOperator.resume_execution`` turns every ``AirflowException`` raised on
+        resume, skips included, into a generic "Skipping due to soft_fail is set to True." (or
+        never_fail): the message naming the missing ids would be lost. Everything else (a trigger
+        failure, the scheduler's deferral timeout) keeps the base class's handling.
+
+        :param next_method: the method to resume in (``execute_complete``).
+        :param next_kwargs: its keyword arguments (the trigger's ``event``).
+        :param context: the task's context.
+        """
+        try:
+            return super().resume_execution(next_method, next_kwargs, context)
+        except AirflowSkipException as err:
+            own = err.__cause__
+            if isinstance(own, AirflowSkipException):
+                raise own from None
+            if isinstance(own, AirflowSensorTimeout) and MISSING_MARK in str(own):
+                raise AirflowSkipException(str(own)) from None
+            raise
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         """Resume after the trigger: return the library ids, or fail naming what is missing."""

@@ -73,3 +73,32 @@ def test_execute_complete_handles_every_event() -> None:
     soft = _sensor(deferrable=True, soft_fail=True)
     with pytest.raises(AirflowSkipException, match="999999999"):
         soft.execute_complete({}, {"status": "timeout", "missing": {"albums": ["999999999"]}})  # type: ignore[arg-type]
+
+
+TIMEOUT_EVENT = {"event": {"status": "timeout", "missing": {"albums": ["999999999"]}}}
+
+
+def test_resume_after_the_trigger_keeps_the_soft_fail_skip_naming_the_missing_ids() -> None:
+    # the task runner resumes a deferred task through resume_execution, not execute_complete
+    sensor = _sensor(deferrable=True, soft_fail=True)
+    with pytest.raises(AirflowSkipException, match=r"never appeared .*\{'albums': \['999999999'\]\}"):
+        sensor.resume_execution("execute_complete", TIMEOUT_EVENT, {})  # type: ignore[arg-type]
+
+
+def test_resume_after_the_trigger_keeps_the_timeout_naming_the_missing_ids() -> None:
+    sensor = _sensor(deferrable=True)
+    with pytest.raises(AirflowSensorTimeout, match=r"never appeared .*\{'albums': \['999999999'\]\}"):
+        sensor.resume_execution("execute_complete", TIMEOUT_EVENT, {})  # type: ignore[arg-type]
+
+
+def test_resume_with_never_fail_skips_naming_the_missing_ids() -> None:
+    sensor = _sensor(deferrable=True, never_fail=True)
+    with pytest.raises(AirflowSkipException, match="999999999"):
+        sensor.resume_execution("execute_complete", TIMEOUT_EVENT, {})  # type: ignore[arg-type]
+
+
+def test_resume_returns_the_library_ids_on_success() -> None:
+    sensor = _sensor(deferrable=True, soft_fail=True)
+    found = {"albums": {"1": "l.x"}}
+    event = {"event": {"status": "success", "found": found}}
+    assert sensor.resume_execution("execute_complete", event, {}) == found  # type: ignore[arg-type]
