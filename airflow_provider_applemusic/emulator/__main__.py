@@ -27,6 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--playlist-tracks", type=int, default=8, help="average tracks a playlist (every third: none)"
     )
+    parser.add_argument("--history", type=int, default=30, help="songs recently played (at most 50)")
+    parser.add_argument(
+        "--heavy-rotation", type=int, default=12, help="albums and playlists in heavy rotation (at most 20)"
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the generated data")
     parser.add_argument("--latency-ms", type=float, default=0, help="added latency")
     parser.add_argument("--rate-limit", type=float, default=None, help="requests/s before 429s")
@@ -81,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         playlists=args.playlists,
         music_videos=args.music_videos,
         playlist_tracks=args.playlist_tracks,
+        history=args.history,
+        heavy_rotation=args.heavy_rotation,
         seed=args.seed,
         latency_ms=args.latency_ms,
         rate_limit=args.rate_limit,

@@ -6,12 +6,19 @@ and each playlist's tracks) holds its items and the order the service lists them
 articles ignored and case folded, except playlist tracks (playlist order). :class:`Library`
 generates the catalog and the library from a seed and keeps ``in_library`` (catalog id to
 library id) in step with the collections.
+
+The three histories are views built from that state, newest first, each a short list:
+``recently-added`` (library albums and playlists by the moment they were added, the newest
+:data:`HISTORY_CAPS` ``[recently-added]``), ``recently-played-tracks`` (catalog and library
+songs, from a play history generated from the seed, see :meth:`Library.play`) and
+``heavy-rotation`` (catalog albums and playlists).
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
+import heapq
 import random
 import string
 from dataclasses import dataclass, field
@@ -137,8 +144,24 @@ KINDS: dict[str, ResourceKind] = {
 }
 #: the relationship listing ``/v1/me/library/playlists/{id}/tracks`` (library-songs, playlist order)
 PLAYLIST_TRACKS = "library-playlist-tracks"
+#: ``/v1/me/library/recently-added``: library albums and playlists, newest first
+RECENTLY_ADDED = "recently-added"
+#: ``/v1/me/recent/played/tracks``: catalog and library songs, newest first, no play times
+RECENTLY_PLAYED = "recently-played-tracks"
+#: ``/v1/me/history/heavy-rotation``: catalog albums and playlists the user plays a lot
+HEAVY_ROTATION = "heavy-rotation"
+HISTORIES = (RECENTLY_ADDED, RECENTLY_PLAYED, HEAVY_ROTATION)
+#: how many entries each history reports at most (the service keeps them short)
+HISTORY_CAPS = {RECENTLY_ADDED: 100, RECENTLY_PLAYED: 50, HEAVY_ROTATION: 20}
 #: every listing the emulator serves
-LISTING_RESOURCES = (*KINDS, PLAYLIST_TRACKS)
+LISTING_RESOURCES = (*KINDS, PLAYLIST_TRACKS, *HISTORIES)
+#: ``(page maximum, default limit)`` of each listing: a larger ``limit`` answers 400
+PAGE_LIMITS: dict[str, tuple[int, int]] = {
+    **{resource: (100, 25) for resource in (*KINDS, PLAYLIST_TRACKS)},
+    RECENTLY_ADDED: (25, 10),
+    RECENTLY_PLAYED: (10, 10),
+    HEAVY_ROTATION: (10, 10),
+}
 KIND_BY_SEGMENT = {kind.segment: kind for kind in KINDS.values()}
 _KIND_BY_CATALOG = {kind.catalog_kind: kind for kind in KINDS.values() if kind.catalog_kind}
 
@@ -167,6 +190,8 @@ class LibraryItem:
     attributes: dict[str, Any]
     hidden: bool = False
     type: str = "library-albums"
+    #: when it was added (dated kinds), whatever ``dateAdded`` shows: orders ``recently-added``
+    added: dt.datetime | None = None
 
     @property
     def href(self) -> str:
@@ -221,6 +246,8 @@ class Collection:
         self._unsorted = False
         #: items ever created in this collection: drives the hidden and dateAdded patterns
         self.created = 0
+        #: bumped on every add and removal, so views built from the collection know to rebuild
+        self.version = 0
 
     def __len__(self) -> int:
         return len(self._order)
@@ -244,6 +271,7 @@ class Collection:
     def add(self, item: LibraryItem, *, sort: bool = True) -> None:
         """Add ``item`` in its place (``sort=False``: append now, sort once before the next read)."""
         self.items[item.library_id] = item
+        self.version += 1
         entry = self._entry(item)
         if self.by_name and sort and not self._unsorted:
             bisect.insort(self._order, entry)
@@ -254,6 +282,7 @@ class Collection:
     def remove(self, library_id: str) -> LibraryItem:
         """Take the item out; returns it."""
         item = self.items.pop(library_id)
+        self.version += 1
         order = self.order
         if self.by_name:
             entry = self._entry(item)
@@ -291,7 +320,14 @@ class Library:
     collections: dict[str, Collection] = field(init=False)
     #: each library playlist's tracks (library songs, playlist order), by playlist id
     tracks: dict[str, Collection] = field(init=False)
+    #: the play history, newest first: ``(type, id)``, ``songs`` (catalog id) or ``library-songs``
+    played: list[tuple[str, str]] = field(init=False)
+    #: heavy rotation, most played first: ``(type, catalog id)``, ``albums`` or ``playlists``
+    rotation: list[tuple[str, str]] = field(init=False)
+    #: draws the histories, apart from ``rng``: the library a seed gives does not depend on them
+    history_rng: random.Random = field(init=False)
     _used_ids: set[str] = field(init=False)
+    _recently_added: tuple[tuple[int, int], Collection] | None = field(init=False)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -299,7 +335,11 @@ class Library:
         self.in_library = {kind: {} for kind in CATALOG_TYPES}
         self.collections = {resource: Collection(resource) for resource in KINDS}
         self.tracks = {}
+        self.played = []
+        self.rotation = []
+        self.history_rng = random.Random(f"history:{self.seed}")
         self._used_ids = set()
+        self._recently_added = None
 
     @property
     def albums(self) -> dict[str, LibraryItem]:
@@ -424,11 +464,19 @@ class Library:
             if kind == "songs":
                 attributes["albumName"] = self._album_name()
                 attributes["trackNumber"] = rng.randint(1, 16)
+                # derived from the id, not drawn from ``rng``: the generated library stays as it was
+                days = random.Random(f"release:{catalog_id}").randint(30, 20000)
+                attributes["releaseDate"] = (ADDED_EPOCH - dt.timedelta(days=days)).date().isoformat()
         self.catalog[kind][catalog_id] = attributes
         return catalog_id
 
-    def _stamp(self, collection: Collection, attributes: dict[str, Any], when: dt.datetime | None) -> bool:
-        """Set ``dateAdded`` (when the kind has it) and count the item; returns whether it is hidden."""
+    def _stamp(
+        self, collection: Collection, attributes: dict[str, Any], when: dt.datetime | None
+    ) -> tuple[bool, dt.datetime | None]:
+        """
+        Set ``dateAdded`` (when the kind has it) and count the item; returns whether it is
+        hidden and the moment it was added (None for kinds without ``dateAdded``).
+        """
         index = collection.created
         if KINDS[collection.resource].dated:
             if when is None:
@@ -438,7 +486,8 @@ class Library:
             elif index % 17 != 16:  # very old items have none
                 attributes["dateAdded"] = iso_z(when)
         collection.created += 1
-        return bool(self.hidden_every) and index % self.hidden_every == self.hidden_every - 1
+        hidden = bool(self.hidden_every) and index % self.hidden_every == self.hidden_every - 1
+        return hidden, when
 
     def _put(
         self,
@@ -450,8 +499,8 @@ class Library:
         sort: bool,
     ) -> LibraryItem:
         collection = self.collections[resource]
-        hidden = self._stamp(collection, attributes, when)
-        item = LibraryItem(library_id, catalog_id, attributes, hidden, resource)
+        hidden, added = self._stamp(collection, attributes, when)
+        item = LibraryItem(library_id, catalog_id, attributes, hidden, resource, added)
         collection.add(item, sort=sort)
         kind = KINDS[resource].catalog_kind
         if kind is not None and catalog_id is not None:
@@ -639,6 +688,8 @@ class Library:
         self, resource: str, add: int, remove: int, parent_id: str | None = None
     ) -> tuple[list[str], list[str]]:
         """Add ``add`` fresh items to a listing and remove ``remove`` visible ones; their ids."""
+        if resource in HISTORIES:
+            return self._change_history(resource, add, remove)
         if resource == PLAYLIST_TRACKS:
             return self._change_tracks(self.tracks[str(parent_id)], add, remove)
         added = [self.add_new(resource).library_id for _ in range(add)]
@@ -686,12 +737,127 @@ class Library:
                 for _ in range(_CATALOG_EXTRAS[kind] + count // 10):
                     self.make_catalog_item(kind)
 
+    # -- the histories -------------------------------------------------------------------
+
+    def populate_history(self, played: int = 30, heavy_rotation: int = 12) -> None:
+        """
+        Generate the play history (``played`` songs, capped at 50: about one in four a library
+        song, the rest catalog songs, no repeats) and heavy rotation (``heavy_rotation``
+        catalog albums and playlists, capped at 20), from the seed alone.
+        """
+        for _ in range(min(played, HISTORY_CAPS[RECENTLY_PLAYED])):
+            entry = self._fresh_history_entry(RECENTLY_PLAYED)
+            if entry is None:
+                break
+            self.played.append(entry)
+        for _ in range(min(heavy_rotation, HISTORY_CAPS[HEAVY_ROTATION])):
+            entry = self._fresh_history_entry(HEAVY_ROTATION)
+            if entry is None:
+                break
+            self.rotation.append(entry)
+
+    def _fresh_history_entry(self, resource: str) -> tuple[str, str] | None:
+        """A ``(type, id)`` not yet in the history, drawn with ``history_rng`` (None: none left)."""
+        rng = self.history_rng
+        present = set(self.played if resource == RECENTLY_PLAYED else self.rotation)
+        for _ in range(50):
+            if resource == RECENTLY_PLAYED:
+                songs = self.collections["library-songs"]
+                if len(songs) and rng.random() < 0.25:
+                    entry = ("library-songs", songs.order[rng.randrange(len(songs))][1])
+                elif self.catalog["songs"]:
+                    entry = ("songs", rng.choice(list(self.catalog["songs"])))
+                else:
+                    return None
+            else:
+                kind = "albums" if rng.random() < 0.6 or not self.catalog["playlists"] else "playlists"
+                if not self.catalog[kind]:
+                    return None
+                entry = (kind, rng.choice(list(self.catalog[kind])))
+            if entry not in present:
+                return entry
+        return None
+
+    def play(self, kind: str, item_id: str) -> None:
+        """
+        Put a song at the front of the play history (moving it there when already in it); the
+        history keeps its newest 50.
+
+        :param kind: ``songs`` (``item_id`` a catalog id) or ``library-songs`` (a library id).
+        """
+        if kind == "songs":
+            known = item_id in self.catalog["songs"]
+        elif kind == "library-songs":
+            known = item_id in self.collections["library-songs"]
+        else:
+            raise ValueError(f"kind must be songs or library-songs, got {kind!r}")
+        if not known:
+            raise ValueError(f"no {kind} {item_id!r}")
+        entry = (kind, item_id)
+        self.played = [entry, *(e for e in self.played if e != entry)][: HISTORY_CAPS[RECENTLY_PLAYED]]
+
+    def _catalog_item(self, kind: str, catalog_id: str) -> LibraryItem:
+        """A catalog resource as an entry of a history (rendered by :meth:`catalog_resource`)."""
+        return LibraryItem(catalog_id, catalog_id, self.catalog[kind][catalog_id], type=kind)
+
+    def _history(self, resource: str) -> Collection:
+        """The view a history listing pages: newest first, at most ``HISTORY_CAPS[resource]``."""
+        if resource == RECENTLY_ADDED:
+            albums, playlists = self.collections["library-albums"], self.collections["library-playlists"]
+            version = (albums.version, playlists.version)
+            if self._recently_added is None or self._recently_added[0] != version:
+                newest = heapq.nlargest(
+                    HISTORY_CAPS[RECENTLY_ADDED],
+                    (*albums.items.values(), *playlists.items.values()),
+                    key=lambda item: (item.added or ADDED_EPOCH - dt.timedelta(days=36500), item.library_id),
+                )
+                view = Collection(RECENTLY_ADDED, by_name=False)
+                for item in newest:
+                    view.add(item)
+                self._recently_added = (version, view)
+            return self._recently_added[1]
+        view = Collection(resource, by_name=False)
+        for kind, item_id in self.played if resource == RECENTLY_PLAYED else self.rotation:
+            if kind == "library-songs":
+                song = self.collections[kind].items.get(item_id)
+                if song is not None:  # a song taken out of the library leaves the history
+                    view.add(song)
+            elif item_id in self.catalog[kind]:
+                view.add(self._catalog_item(kind, item_id))
+        return view
+
+    def _change_history(self, resource: str, add: int, remove: int) -> tuple[list[str], list[str]]:
+        """
+        ``recently-added``: add fresh albums now (so they come first) and remove visible
+        entries from the library; the others: put fresh entries at the front and drop visible
+        ones from the history.
+        """
+        if resource == RECENTLY_ADDED:
+            now = dt.datetime.now(dt.timezone.utc)
+            added = [self.add_album(self.make_catalog_album(), now).library_id for _ in range(add)]
+            visible = [i for i in self._history(resource).visible() if i.library_id not in added]
+            removed = self.rng.sample(visible, min(remove, len(visible)))
+            for item in removed:
+                self.remove_item(item.type, item.library_id)
+            return added, [item.library_id for item in removed]
+        entries = self.played if resource == RECENTLY_PLAYED else self.rotation
+        fresh = [e for e in (self._fresh_history_entry(resource) for _ in range(add)) if e is not None]
+        entries[:0] = fresh
+        visible_ids = {i.library_id for i in self._history(resource).visible()}
+        candidates = [e for e in entries if e not in fresh and e[1] in visible_ids]
+        dropped = self.history_rng.sample(candidates, min(remove, len(candidates)))
+        kept = [e for e in entries if e not in dropped][: HISTORY_CAPS[resource]]
+        entries[:] = kept
+        return [e[1] for e in fresh], [e[1] for e in dropped]
+
     # -- reading -----------------------------------------------------------------------
 
     def listing(self, resource: str, parent_id: str | None = None) -> Collection | None:
-        """The collection a listing pages (None: no such playlist)."""
+        """The collection a listing pages (None: no such playlist); a history's current view."""
         if resource == PLAYLIST_TRACKS:
             return self.tracks.get(str(parent_id))
+        if resource in HISTORIES:
+            return self._history(resource)
         return self.collections[resource]
 
     def catalog_resource(self, kind: str, catalog_id: str, storefront: str) -> dict[str, Any]:
@@ -710,7 +876,10 @@ class Library:
         The item as a listing returns it, given ``include=catalog`` and ``extend``: with
         ``include=catalog``, the catalog resource when the item has one, else an empty
         catalog relationship (uploaded songs, playlists the app made); artists have none.
+        A catalog entry of a history is its catalog resource.
         """
+        if item.type in CATALOG_TYPES:
+            return self.catalog_resource(item.type, item.library_id, "us")
         kind = KINDS[item.type].catalog_kind
         if not include_catalog or kind is None:
             return item.resource(None, extend)

@@ -3,8 +3,9 @@ AppleMusicEmulator: the Apple Music API on a loopback socket, quirks and faults 
 
 HTTP, routes and quirks live here; the generated catalog and library (one collection per
 listing) live in :mod:`airflow_provider_applemusic.emulator.data`. Every library listing
-(albums, songs, artists, playlists, music videos, a playlist's tracks) goes through one
-handler, :meth:`AppleMusicEmulator._listing`, so each has the same quirks.
+(albums, songs, artists, playlists, music videos, a playlist's tracks) and each history
+(recently added, recently played tracks, heavy rotation) goes through one handler,
+:meth:`AppleMusicEmulator._listing`, so each has the same quirks.
 """
 
 from __future__ import annotations
@@ -23,10 +24,15 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 from airflow_provider_applemusic.emulator.data import (
     CATALOG_TYPES,
+    HEAVY_ROTATION,
     KIND_BY_SEGMENT,
+    KINDS,
     LIBRARY_TYPE,
     LISTING_RESOURCES,
+    PAGE_LIMITS,
     PLAYLIST_TRACKS,
+    RECENTLY_ADDED,
+    RECENTLY_PLAYED,
     Collection,
     Library,
 )
@@ -48,6 +54,11 @@ _REASONS = {
 }
 FAULT_KINDS = ("404", "429", "500", "503", "504", "drop", "slow", "truncate", "no_data", "not_json")
 LIBRARY_PREFIX = "/v1/me/library/"
+#: the history listings outside ``/v1/me/library/``, by path
+HISTORY_PATHS = {
+    "/v1/me/recent/played/tracks": RECENTLY_PLAYED,
+    "/v1/me/history/heavy-rotation": HEAVY_ROTATION,
+}
 
 
 @dataclass
@@ -62,7 +73,8 @@ class EmulatorStats:
     paths: collections.Counter[str] = field(default_factory=collections.Counter)
     dropped: int = 0
     posts: int = 0
-    #: one entry per library listing page asked for: its offset and its ``extend`` (None: absent)
+    #: one entry per library listing page asked for (histories included): its offset and its
+    #: ``extend`` (None: absent)
     library_pages: list[tuple[int, str | None]] = field(default_factory=list)
     #: library listing requests by path (``/v1/me/library/songs``, a playlist's tracks, ...)
     listing_paths: collections.Counter[str] = field(default_factory=collections.Counter)
@@ -112,12 +124,25 @@ class AppleMusicEmulator:
     ``extend=dateAdded``, optional attributes missing, 202 then ``add_delay`` seconds before
     added items appear, unknown ids silently ignored.
 
+    The histories page through the same handler with smaller page maxima (a larger ``limit``
+    answers 400 naming ``limit``; default limit 10): ``/v1/me/library/recently-added``
+    (library albums and playlists by the moment they were added, newest first, maximum 25 a
+    page; reported as a short history, so it holds the newest 100 entries only, with
+    ``meta.total``), ``/v1/me/recent/played/tracks`` (catalog ``songs`` and ``library-songs``,
+    newest first, maximum 10 a page, at most 50, no play times, no ``meta.total``) and
+    ``/v1/me/history/heavy-rotation`` (catalog ``albums`` and ``playlists``, maximum 10 a
+    page, at most 20, no ``meta.total``). Like the library they need the Music User Token and
+    a subscription; an empty history answers 404.
+
     :param albums: library albums to generate.
     :param songs: library songs to generate (every 20th an upload, without catalog id).
     :param artists: library artists to generate.
     :param playlists: library playlists to generate (every 4th made by the app: ``canEdit``).
     :param music_videos: library music videos to generate.
     :param playlist_tracks: average tracks per playlist; every third playlist has none.
+    :param history: songs in the play history (``recent/played/tracks``), at most 50; drawn
+        from the seed, about one in four a library song. :meth:`play` adds to it.
+    :param heavy_rotation: catalog albums and playlists in heavy rotation, at most 20.
     :param seed: seed of the generated library, catalog, key and tokens.
     :param latency_ms: added latency of every response.
     :param rate_limit: requests a second above which it answers 429 without ``Retry-After``.
@@ -161,6 +186,8 @@ class AppleMusicEmulator:
         playlists: int = 5,
         music_videos: int = 5,
         playlist_tracks: int = 8,
+        history: int = 30,
+        heavy_rotation: int = 12,
     ) -> None:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ec
@@ -195,6 +222,7 @@ class AppleMusicEmulator:
         self._lock = threading.RLock()
         self._library = Library(seed=seed, hidden_every=hidden_every, playlist_tracks=playlist_tracks)
         self._library.populate(albums, songs, artists, playlists, music_videos)
+        self._library.populate_history(history, heavy_rotation)
         self._pending: list[tuple[float, str, str]] = []
         self._seen_tokens: set[str] = set()
         self._revoked_tokens: set[str] = set()
@@ -330,7 +358,9 @@ class AppleMusicEmulator:
         ``extend`` (and ``include=catalog`` when ``include_catalog``) returns them.
 
         :param resource: one of ``library-albums``, ``library-songs``, ``library-artists``,
-            ``library-playlists``, ``library-music-videos``, ``library-playlist-tracks``.
+            ``library-playlists``, ``library-music-videos``, ``library-playlist-tracks``,
+            ``recently-added``, ``recently-played-tracks``, ``heavy-rotation`` (newest first;
+            catalog entries of the histories come as catalog resources, whatever ``extend``).
         :param parent_id: the playlist, for ``library-playlist-tracks``.
         """
         if resource not in LISTING_RESOURCES:
@@ -341,6 +371,17 @@ class AppleMusicEmulator:
             if collection is None:
                 raise ValueError(f"no library playlist {parent_id!r}")
             return [self._library.item_resource(i, include_catalog, extend) for i in collection.visible()]
+
+    def play(self, kind: str, item_id: str) -> None:
+        """
+        Play a song: put it at the front of ``recent/played/tracks`` (moved there when already
+        in the history, which keeps its newest 50).
+
+        :param kind: ``songs`` (``item_id`` a catalog song id) or ``library-songs`` (a library id).
+        """
+        with self._lock:
+            self._materialize()
+            self._library.play(kind, item_id)
 
     def playlist_ids(self, with_tracks: bool | None = None) -> list[str]:
         """
@@ -512,7 +553,8 @@ class AppleMusicEmulator:
         path = parts.path
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         self.stats.paths[path] += 1
-        if method == "GET" and path.startswith(LIBRARY_PREFIX) and "ids" not in query:
+        listing = path.startswith(LIBRARY_PREFIX) or path in HISTORY_PATHS
+        if method == "GET" and listing and "ids" not in query:
             raw_offset = query.get("offset") or "0"
             offset = int(raw_offset) if raw_offset.isdigit() else -1
             self.stats.library_pages.append((offset, query.get("extend")))
@@ -610,7 +652,7 @@ class AppleMusicEmulator:
             denied = self._check_user_token(headers)
             if denied is not None:
                 return denied
-            if self.no_subscription and segments[:3] == ["v1", "me", "library"]:
+            if self.no_subscription and (segments[:3] == ["v1", "me", "library"] or path in HISTORY_PATHS):
                 return _error(
                     403,
                     "Insufficient Privileges",
@@ -625,6 +667,8 @@ class AppleMusicEmulator:
                 return _error(405, "Method Not Allowed", "Use GET.", "40500")
             if segments == ["v1", "me", "storefront"]:
                 return _json(200, {"data": [self._storefront_resource("us")]})
+            if path in HISTORY_PATHS:
+                return self._listing(HISTORY_PATHS[path], None, path, query)
             if segments[:3] == ["v1", "me", "library"]:
                 routed = self._library_route(path, segments[3:], query)
                 if routed is not None:
@@ -680,6 +724,8 @@ class AppleMusicEmulator:
 
     def _library_route(self, path: str, rest: list[str], query: dict[str, str]) -> _Response | None:
         """``/v1/me/library/...`` GETs: listings, a playlist's tracks, single items."""
+        if rest == [RECENTLY_ADDED]:
+            return self._listing(RECENTLY_ADDED, None, path, query)
         kind = KIND_BY_SEGMENT.get(rest[0]) if rest else None
         if kind is None:
             return None
@@ -695,10 +741,12 @@ class AppleMusicEmulator:
 
     def _listing(self, resource: str, parent_id: str | None, path: str, query: dict[str, str]) -> _Response:
         """
-        One page of any library listing, with the service's quirks: ``limit`` 1..100 (default
-        25), ``offset``; ``next`` carries only ``offset``; hidden items leave short pages;
-        404 (40400) for an empty listing and past the end; ``truncate_every`` 404s past
-        offset 0; ``change_every`` changes the listing's collection while it is paged.
+        One page of any library listing or history, with the service's quirks: ``limit`` 1..100
+        (default 25; the histories' smaller maxima and default 10: :data:`PAGE_LIMITS`),
+        ``offset``; ``next`` carries only ``offset``; hidden items leave short pages; 404
+        (40400) for an empty listing and past the end; ``truncate_every`` 404s past offset 0;
+        ``change_every`` changes the listing's collection while it is paged; ``meta.total``
+        except on the play histories, which report none.
         """
         self.stats.listing_paths[path] += 1
         collection = self._library.listing(resource, parent_id)
@@ -706,13 +754,14 @@ class AppleMusicEmulator:
             return _error(404, "Resource Not Found", f"Resource with id {parent_id} not found", "40400")
         include_catalog = "catalog" in query.get("include", "").split(",")
         extend = tuple(v for v in query.get("extend", "").split(",") if v)
-        if "ids" in query and parent_id is None:
+        if "ids" in query and resource in KINDS:
             ids = [i for i in query["ids"].split(",") if i]
             found = [collection.items[i] for i in ids if i in collection.items]
             return _json(
                 200, {"data": [self._library.item_resource(i, include_catalog, extend) for i in found]}
             )
-        limit = self._int_param(query, "limit", 25, 1, 100)
+        page_max, default_limit = PAGE_LIMITS[resource]
+        limit = self._int_param(query, "limit", default_limit, 1, page_max)
         if isinstance(limit, _Response):
             return limit
         offset = self._int_param(query, "offset", 0, 0, 10**9)
@@ -733,8 +782,9 @@ class AppleMusicEmulator:
                 for item in collection.window(offset, limit)
                 if not item.hidden
             ],
-            "meta": {"total": total},
         }
+        if resource not in (RECENTLY_PLAYED, HEAVY_ROTATION):
+            body["meta"] = {"total": total}
         if offset + limit < total:
             body["next"] = f"{path}?offset={offset + limit}"
         self._pages_served[path] += 1

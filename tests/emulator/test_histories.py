@@ -1,0 +1,233 @@
+"""The emulator's histories (recently added, recently played tracks, heavy rotation) over real HTTP."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from airflow_provider_applemusic.emulator import AppleMusicEmulator
+from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+PATHS = {
+    "recently-added": "/v1/me/library/recently-added",
+    "recently-played-tracks": "/v1/me/recent/played/tracks",
+    "heavy-rotation": "/v1/me/history/heavy-rotation",
+}
+PAGE_MAX = {"recently-added": 25, "recently-played-tracks": 10, "heavy-rotation": 10}
+CAPS = {"recently-added": 100, "recently-played-tracks": 50, "heavy-rotation": 20}
+HISTORIES = tuple(PATHS)
+SIZES: dict[str, Any] = {"albums": 90, "songs": 60, "playlists": 40, "seed": 3}
+
+
+@pytest.fixture
+def emulator(start_emulator: Callable[..., AppleMusicEmulator]) -> AppleMusicEmulator:
+    """A library large enough that recently-added is capped and holds both albums and playlists."""
+    return start_emulator(**SIZES, hidden_every=11, history=40, heavy_rotation=20)
+
+
+def _headers(user_token: str | None) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {AppleMusicHook().get_developer_token()}"}
+    if user_token is not None:
+        headers["Music-User-Token"] = user_token
+    return headers
+
+
+def _get(emulator: AppleMusicEmulator, path: str, user: bool = True, **params: Any) -> requests.Response:
+    headers = _headers(emulator.user_token if user else None)
+    return requests.get(emulator.url + path, params=params, headers=headers, timeout=10)
+
+
+def _error(response: requests.Response) -> dict[str, Any]:
+    error: dict[str, Any] = response.json()["errors"][0]
+    return error
+
+
+def _page_all(emulator: AppleMusicEmulator, path: str, limit: int) -> list[dict[str, Any]]:
+    """Follow ``next`` to the end, as the service gives it: ``next`` carries only ``offset``."""
+    items: list[dict[str, Any]] = []
+    target = f"{path}?limit={limit}"
+    while True:
+        response = requests.get(emulator.url + target, headers=_headers(emulator.user_token), timeout=10)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        items += body["data"]
+        if "next" not in body:
+            return items
+        following = urlsplit(body["next"])
+        assert following.path == path and set(parse_qs(following.query)) == {"offset"}
+        target = body["next"]
+
+
+@pytest.mark.parametrize("resource", HISTORIES)
+def test_page_maximum_is_enforced_with_400_naming_limit(emulator: AppleMusicEmulator, resource: str) -> None:
+    path, page_max = PATHS[resource], PAGE_MAX[resource]
+    assert len(_get(emulator, path, limit=page_max).json()["data"]) <= page_max
+    refused = _get(emulator, path, limit=page_max + 1)
+    assert refused.status_code == 400
+    assert _error(refused)["source"] == {"parameter": "limit"} and _error(refused)["code"] == "40005"
+    default = _get(emulator, path).json()
+    assert default["next"] == f"{path}?offset=10"  # default limit 10
+
+
+@pytest.mark.parametrize("resource", HISTORIES)
+def test_paging_by_next_reproduces_library_items(emulator: AppleMusicEmulator, resource: str) -> None:
+    expected = emulator.library_items(resource, extend=())
+    assert 0 < len(expected) <= CAPS[resource]
+    for limit in (PAGE_MAX[resource], 3):
+        assert _page_all(emulator, PATHS[resource], limit) == expected
+
+
+def test_recently_added_is_newest_first_mixed_and_capped(emulator: AppleMusicEmulator) -> None:
+    first = _get(emulator, PATHS["recently-added"], limit=25).json()
+    assert first["meta"]["total"] == 100  # the newest 100 of 130 albums and playlists
+    items = emulator.library_items("recently-added", extend=("dateAdded",))
+    assert {i["type"] for i in items} == {"library-albums", "library-playlists"}
+    assert {i["id"][:2] for i in items} == {"l.", "p."}
+    days = [i["attributes"]["dateAdded"][:10] for i in items if "dateAdded" in i["attributes"]]
+    assert days == sorted(days, reverse=True)
+    everything = emulator.library_items("library-albums") + emulator.library_items("library-playlists")
+    dated = sorted((i["attributes"].get("dateAdded", "")[:10] for i in everything), reverse=True)
+    assert days[-1] >= dated[len(days) + 12]  # nothing much newer was left out
+    # the same resources the albums and playlists listings return
+    by_id = {i["id"]: i for i in everything}
+    assert all(by_id[i["id"]] == i for i in items)
+
+
+def test_an_added_album_comes_first_in_recently_added(start_emulator: Callable[..., Any]) -> None:
+    emulator = start_emulator(albums=30, playlists=5, add_delay=0)
+    catalog_id = emulator.catalog_ids("albums")[0]
+    hook = AppleMusicHook()
+    hook.add_to_library({"albums": [catalog_id]})
+    newest = _get(emulator, PATHS["recently-added"], limit=1).json()["data"][0]
+    assert newest["id"] == emulator.library_ids("albums")[catalog_id]
+
+
+def test_recently_played_mixes_catalog_and_library_songs(emulator: AppleMusicEmulator) -> None:
+    items = emulator.library_items("recently-played-tracks", extend=())
+    assert len(items) == 40
+    assert len({i["id"] for i in items}) == 40
+    catalog = [i for i in items if i["type"] == "songs"]
+    library = [i for i in items if i["type"] == "library-songs"]
+    assert catalog and library and len(catalog) + len(library) == len(items)
+    for song in catalog:
+        assert song["id"].isdigit()
+        assert {"name", "artistName", "albumName", "durationInMillis", "genreNames", "releaseDate"} <= set(
+            song["attributes"]
+        )
+    assert all(song["id"].startswith("i.") for song in library)
+    # no play timestamps anywhere
+    assert not any("play" in key.lower() and key != "playParams" for i in items for key in i["attributes"])
+    assert not any("dateAdded" in i["attributes"] for i in items)
+
+
+def test_heavy_rotation_lists_catalog_albums_and_playlists(emulator: AppleMusicEmulator) -> None:
+    items = emulator.library_items("heavy-rotation")
+    assert len(items) == 20
+    assert {i["type"] for i in items} == {"albums", "playlists"}
+    assert "meta" not in _get(emulator, PATHS["heavy-rotation"]).json()
+
+
+def test_histories_are_deterministic_and_sized_by_their_knobs() -> None:
+    one, two = AppleMusicEmulator(albums=5, seed=9), AppleMusicEmulator(albums=5, seed=9)
+    for resource in HISTORIES:
+        assert one.library_items(resource) == two.library_items(resource)
+    assert len(one.library_items("recently-played-tracks")) == 30  # default history
+    long = AppleMusicEmulator(albums=5, history=80, heavy_rotation=99)
+    assert len(long.library_items("recently-played-tracks")) == 50
+    assert len(long.library_items("heavy-rotation")) == 20
+    # the histories are drawn apart: the library a seed gives does not depend on them
+    short = AppleMusicEmulator(albums=5, seed=9, history=2, heavy_rotation=1)
+    assert short.library_items("library-songs") == one.library_items("library-songs")
+    assert short.catalog_ids("songs") == one.catalog_ids("songs")
+
+
+def test_play_puts_a_song_at_the_front(emulator: AppleMusicEmulator) -> None:
+    catalog_song = emulator.catalog_ids("songs")[-1]
+    emulator.play("songs", catalog_song)
+    first = _get(emulator, PATHS["recently-played-tracks"], limit=1).json()["data"][0]
+    assert (first["id"], first["type"]) == (catalog_song, "songs")
+    library_song = emulator.library_items("library-songs")[0]["id"]
+    emulator.play("library-songs", library_song)
+    emulator.play("songs", catalog_song)  # played again: moved, not repeated
+    ids = [i["id"] for i in emulator.library_items("recently-played-tracks")]
+    assert ids[:2] == [catalog_song, library_song] and ids.count(catalog_song) == 1
+    with pytest.raises(ValueError, match="no songs"):
+        emulator.play("songs", "123")
+    with pytest.raises(ValueError, match="kind must be"):
+        emulator.play("albums", catalog_song)
+
+
+@pytest.mark.parametrize("resource", HISTORIES)
+def test_empty_history_and_past_the_end_answer_404(
+    start_emulator: Callable[..., AppleMusicEmulator], resource: str
+) -> None:
+    empty = start_emulator(albums=0, songs=0, playlists=0, history=0, heavy_rotation=0)
+    response = _get(empty, PATHS[resource])
+    assert response.status_code == 404 and _error(response)["code"] == "40400"
+    full = start_emulator(albums=40, playlists=10)
+    past = _get(full, PATHS[resource], offset=len(full.library_items(resource)))
+    assert past.status_code == 404 and _error(past)["code"] == "40400"
+
+
+@pytest.mark.parametrize("resource", HISTORIES)
+def test_truncation_faults_and_tokens_apply(start_emulator: Callable[..., Any], resource: str) -> None:
+    emulator = start_emulator(albums=40, playlists=10, truncate_every=2)
+    path = PATHS[resource]
+    assert _get(emulator, path, limit=5, offset=5).status_code == 200
+    assert _get(emulator, path, limit=5, offset=5).status_code == 404  # transient truncation
+    assert _get(emulator, path, limit=5, offset=5).status_code == 200
+    emulator.inject("503", path_prefix=path, offset=5)
+    assert _get(emulator, path, limit=5, offset=0).status_code == 200
+    assert _get(emulator, path, limit=5, offset=5).status_code == 503
+    anonymous = _get(emulator, path, user=False)
+    assert anonymous.status_code == 403 and _error(anonymous)["code"] == "40300"
+    unsubscribed = start_emulator(albums=3, no_subscription=True)
+    refused = _get(unsubscribed, path)
+    assert refused.status_code == 403 and _error(refused)["code"] == "40015"
+
+
+def test_stats_record_each_history_request(emulator: AppleMusicEmulator) -> None:
+    emulator.reset_stats()
+    for resource in HISTORIES:
+        _get(emulator, PATHS[resource], offset=10)
+    assert emulator.stats.library_pages == [(10, None)] * 3
+    assert emulator.stats.listing_paths == {path: 1 for path in PATHS.values()}
+
+
+def test_change_library_moves_the_histories(start_emulator: Callable[..., AppleMusicEmulator]) -> None:
+    emulator = start_emulator(**SIZES)  # nothing hidden: what is added shows
+    added, removed = emulator.change_library(resource="recently-added")
+    items = [i["id"] for i in emulator.library_items("recently-added")]
+    assert items[0] == added[0] and removed[0] not in items
+    for resource in ("recently-played-tracks", "heavy-rotation"):
+        added, removed = emulator.change_library(resource=resource)
+        ids = [i["id"] for i in emulator.library_items(resource)]
+        assert ids[0] == added[0] and removed[0] not in ids and len(ids) <= CAPS[resource]
+
+
+@pytest.mark.parametrize("resource", HISTORIES)
+def test_the_hook_pages_each_history(emulator: AppleMusicEmulator, resource: str) -> None:
+    # the hook's rows ask for no extended attributes on the histories: compare with extend=()
+    assert list(AppleMusicHook().iter_library(resource)) == emulator.library_items(resource, extend=())
+
+
+def test_command_line_sets_the_history_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_applemusic.emulator import __main__ as cli
+
+    built: list[AppleMusicEmulator] = []
+
+    def capture(**options: Any) -> AppleMusicEmulator:
+        built.append(AppleMusicEmulator(**options))
+        return built[-1]
+
+    monkeypatch.setattr(cli, "AppleMusicEmulator", capture)
+    assert cli.main(["--albums", "3", "--history", "4", "--heavy-rotation", "2", "--list-catalog-ids"]) == 0
+    (emulator,) = built
+    assert len(emulator.library_items("recently-played-tracks")) == 4
+    assert len(emulator.library_items("heavy-rotation")) == 2
