@@ -1,9 +1,8 @@
-"""Pure pieces of the library export: date windows, serialisation, a streaming byte source."""
+"""Pure pieces of an export: date windows, formats and compressions, serialisation to bytes."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import zlib
 from typing import TYPE_CHECKING, Any
@@ -13,9 +12,58 @@ from airflow_provider_applemusic.exceptions import AppleMusicConfigError
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-FILE_FORMATS = ("jsonl", "json")
-COMPRESSIONS = (None, "gzip")
-CONTENT_TYPES = {"jsonl": "application/x-ndjson", "json": "application/json"}
+FILE_FORMATS = ("jsonl", "json", "parquet")
+#: the compressions each format allows; "auto" picks the first
+COMPRESSIONS: dict[str, tuple[str | None, ...]] = {
+    "jsonl": (None, "gzip"),
+    "json": (None, "gzip"),
+    "parquet": ("snappy", "zstd", None),
+}
+CONTENT_TYPES = {
+    "jsonl": "application/x-ndjson",
+    "json": "application/json",
+    "parquet": "application/vnd.apache.parquet",
+}
+
+
+def resolve_format(file_format: Any, compression: Any) -> tuple[str, str | None]:
+    """
+    Check ``file_format`` and ``compression`` together; ``"auto"`` means none for the JSON
+    formats and ``snappy`` for Parquet.
+    """
+    if file_format not in FILE_FORMATS:
+        raise AppleMusicConfigError(
+            f"file_format must be one of {', '.join(FILE_FORMATS)}, got {file_format!r}"
+        )
+    allowed = COMPRESSIONS[file_format]
+    if compression == "auto":
+        return file_format, allowed[0]
+    if compression not in allowed:
+        names = ", ".join("None" if c is None else repr(c) for c in allowed)
+        raise AppleMusicConfigError(
+            f"compression must be 'auto' or one of {names} for file_format {file_format!r}, "
+            f"got {compression!r}"
+        )
+    return file_format, compression
+
+
+def content_type(file_format: str, compression: str | None) -> str:
+    """The ``Content-Type`` of an export file."""
+    if compression == "gzip":
+        return "application/gzip"
+    return CONTENT_TYPES[file_format]
+
+
+def encode(
+    batches: Iterable[list[dict[str, Any]]], resource: str, file_format: str, compression: str | None
+) -> Iterator[bytes]:
+    """The export file as a stream of bytes, in ``file_format`` with ``compression``."""
+    if file_format == "parquet":
+        from airflow_provider_applemusic.parquet import parquet_stream
+
+        return parquet_stream(batches, resource, compression)
+    chunks = encode_json(batches, file_format)
+    return gzip_stream(chunks) if compression == "gzip" else chunks
 
 
 def parse_instant(value: Any, *, param: str) -> dt.datetime | None:
@@ -48,9 +96,9 @@ def parse_instant(value: Any, *, param: str) -> dt.datetime | None:
     return moment.astimezone(dt.timezone.utc)
 
 
-def date_added(album: dict[str, Any]) -> dt.datetime | None:
-    """An album's ``dateAdded`` as an aware datetime, or None when missing or unreadable."""
-    value = (album.get("attributes") or {}).get("dateAdded")
+def date_added(item: dict[str, Any]) -> dt.datetime | None:
+    """An item's ``dateAdded`` as an aware datetime, or None when missing or unreadable."""
+    value = (item.get("attributes") or {}).get("dateAdded")
     if not isinstance(value, str):
         return None
     try:
@@ -61,7 +109,7 @@ def date_added(album: dict[str, Any]) -> dt.datetime | None:
 
 class AddedWindow:
     """
-    The half-open window ``[after, before)`` on ``dateAdded``; albums without it are counted.
+    The half-open window ``[after, before)`` on ``dateAdded``; items without it are counted.
 
     :param after: the window's start (inclusive), or None.
     :param before: the window's end (exclusive), or None.
@@ -87,11 +135,11 @@ class AddedWindow:
     def active(self) -> bool:
         return self.after is not None or self.before is not None
 
-    def keeps(self, album: dict[str, Any]) -> bool:
-        """True when ``album`` belongs in the export."""
+    def keeps(self, item: dict[str, Any]) -> bool:
+        """True when ``item`` belongs in the export."""
         if not self.active:
             return True
-        added = date_added(album)
+        added = date_added(item)
         if added is None:
             self.skipped_without_date_added += 1
             return False
@@ -100,12 +148,12 @@ class AddedWindow:
         return self.before is None or added < self.before
 
 
-def encode_albums(albums: Iterable[list[dict[str, Any]]], file_format: str) -> Iterator[bytes]:
-    """Serialise batches of albums: one JSON object per line, or one JSON array."""
+def encode_json(batches: Iterable[list[dict[str, Any]]], file_format: str) -> Iterator[bytes]:
+    """Serialise batches of resources: one JSON object per line, or one JSON array."""
     first = True
     if file_format == "json":
         yield b"["
-    for batch in albums:
+    for batch in batches:
         if not batch:
             continue
         if file_format == "jsonl":
@@ -126,33 +174,3 @@ def gzip_stream(chunks: Iterable[bytes]) -> Iterator[bytes]:
         if out:
             yield out
     yield compressor.flush()
-
-
-class IteratorReader(io.RawIOBase):
-    """A read-only, non-seekable file object over an iterator of bytes; counts what it gave."""
-
-    def __init__(self, chunks: Iterable[bytes]) -> None:
-        super().__init__()
-        self._chunks = iter(chunks)
-        self._buffer = b""
-        self.bytes_read = 0
-        self.error: BaseException | None = None
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target: Any) -> int:
-        view = memoryview(target)
-        try:
-            while not self._buffer:
-                self._buffer = next(self._chunks)
-        except StopIteration:
-            return 0
-        except BaseException as err:
-            self.error = err
-            raise
-        size = min(len(view), len(self._buffer))
-        view[:size] = self._buffer[:size]
-        self._buffer = self._buffer[size:]
-        self.bytes_read += size
-        return size

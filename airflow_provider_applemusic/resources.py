@@ -15,7 +15,8 @@ class ListingResource:
     :param name: the resource's name, e.g. ``library-albums``.
     :param path: the listing's path; ``{parent_id}`` marks a relationship listing.
     :param page_max: the largest ``limit`` the service accepts.
-    :param id_prefix: the prefix of the library ids it lists (``l.``, ``i.``, ...).
+    :param id_prefix: the prefixes of the ids it lists (``l.``, ``i.``, ...; empty: any id,
+        as in the histories, which mix catalog and library ids).
     :param extended: extended attributes it supports; every request asks for them, since they
         come back only when named in ``extend`` (``dateAdded``).
     :param empty_on_404: a 404 at offset 0 means an empty collection (the service's way of
@@ -26,7 +27,7 @@ class ListingResource:
     name: str
     path: str
     page_max: int
-    id_prefix: str
+    id_prefix: tuple[str, ...]
     extended: tuple[str, ...] = ()
     empty_on_404: bool = True
     parent: str | None = None
@@ -52,18 +53,23 @@ class ListingResource:
 LISTING_RESOURCES: dict[str, ListingResource] = {
     row.name: row
     for row in (
-        ListingResource("library-albums", "/v1/me/library/albums", 100, "l.", ("dateAdded",)),
-        ListingResource("library-songs", "/v1/me/library/songs", 100, "i.", ("dateAdded",)),
-        ListingResource("library-artists", "/v1/me/library/artists", 100, "r."),
-        ListingResource("library-playlists", "/v1/me/library/playlists", 100, "p.", ("dateAdded",)),
-        ListingResource("library-music-videos", "/v1/me/library/music-videos", 100, "i.", ("dateAdded",)),
+        ListingResource("library-albums", "/v1/me/library/albums", 100, ("l.",), ("dateAdded",)),
+        ListingResource("library-songs", "/v1/me/library/songs", 100, ("i.",), ("dateAdded",)),
+        ListingResource("library-artists", "/v1/me/library/artists", 100, ("r.",)),
+        ListingResource("library-playlists", "/v1/me/library/playlists", 100, ("p.",), ("dateAdded",)),
+        ListingResource("library-music-videos", "/v1/me/library/music-videos", 100, ("i.",), ("dateAdded",)),
         ListingResource(
             "library-playlist-tracks",
             "/v1/me/library/playlists/{parent_id}/tracks",
             100,
-            "i.",
+            ("i.",),
             parent="playlist",
         ),
+        # newest first, library albums and playlists mixed; a limit over 25 answers 400
+        ListingResource("recently-added", "/v1/me/library/recently-added", 25, ("l.", "p.")),
+        # short histories of catalog and library items, newest first, no play timestamps
+        ListingResource("recently-played-tracks", "/v1/me/recent/played/tracks", 10, ("",)),
+        ListingResource("heavy-rotation", "/v1/me/history/heavy-rotation", 10, ("",)),
     )
 }
 

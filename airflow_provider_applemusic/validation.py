@@ -62,7 +62,7 @@ def join_include(include: Iterable[str] | str | None, *, param: str = "include")
     """Turn ``include`` (a list of relationship names, or one string) into the API's value."""
     if include is None:
         return None
-    names = include.split(",") if isinstance(include, str) else list(include)
+    names = [n for n in include.split(",") if n.strip()] if isinstance(include, str) else list(include)
     cleaned = []
     for name in names:
         if not isinstance(name, str) or not name.strip().replace("-", "").isalnum():

@@ -2,52 +2,27 @@
 
 from __future__ import annotations
 
-import io
-import time
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
-
-from airflow.sdk import BaseOperator
 
 from airflow_provider_applemusic.connection import DEFAULT_CONN_ID
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
-from airflow_provider_applemusic.export import (
-    COMPRESSIONS,
-    CONTENT_TYPES,
-    FILE_FORMATS,
-    AddedWindow,
-    IteratorReader,
-    encode_albums,
-    gzip_stream,
-    parse_instant,
-)
-from airflow_provider_applemusic.hooks.apple_music import ALBUMS_EXTEND, LIBRARY_ALBUMS, AppleMusicHook
-from airflow_provider_applemusic.paging import ListingPager, progress_ticker
-from airflow_provider_applemusic.validation import (
-    join_extend,
-    join_include,
-    validate_concurrency,
-    validate_language,
-    validate_page_size,
-)
+from airflow_provider_applemusic.export import content_type
+from airflow_provider_applemusic.operators.export import AppleMusicExportOperator
+from airflow_provider_applemusic.writers import S3Writer
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Iterable, Sequence
 
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
     from airflow.sdk import Context
 
-#: multipart part size, and the size under which one PUT is made instead
-PART_SIZE = 5 * 1024 * 1024
-#: parts held in memory at once by the managed transfer
-PARTS_IN_MEMORY = 4
-PROGRESS_EVERY_SECONDS = 5.0
+    from airflow_provider_applemusic.writers import ExportWriter
 
 
-class LibraryAlbumsToS3Operator(BaseOperator):
+class LibraryAlbumsToS3Operator(AppleMusicExportOperator):
     """
-    Export every album of the user's Apple Music library into one S3 object.
+    Export every album of the user's Apple Music library into one S3 object: the S3 face of
+    :class:`~airflow_provider_applemusic.operators.export.AppleMusicExportOperator`.
 
     Pages ``GET /v1/me/library/albums`` concurrently (in the API's order, each album once),
     streams the albums as JSON Lines or one JSON array, optionally gzipped, into S3 with a
@@ -72,7 +47,8 @@ class LibraryAlbumsToS3Operator(BaseOperator):
         means UTC). (templated)
     :param added_before: keep albums added before this instant. (templated)
     :param encrypt: server-side encryption (SSE-S3) of the object.
-    :return: ``{"s3_uri", "album_count", "pages", "skipped_without_date_added", "bytes"}``.
+    :return: ``{"s3_uri", "album_count", "pages", "skipped_without_date_added", "bytes"}``; the
+        event on every outlet asset carries the export engine's extra.
     """
 
     template_fields: Sequence[str] = (
@@ -84,7 +60,6 @@ class LibraryAlbumsToS3Operator(BaseOperator):
         "apple_music_conn_id",
         "aws_conn_id",
     )
-    ui_color = "#fc3c44"
 
     def __init__(
         self,
@@ -106,66 +81,32 @@ class LibraryAlbumsToS3Operator(BaseOperator):
         encrypt: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        # templated arguments are checked in execute, once rendered (Jinja blocks, XComArgs)
-        if file_format not in FILE_FORMATS:
-            raise AppleMusicConfigError(
-                f"file_format must be one of {', '.join(FILE_FORMATS)}, got {file_format!r}"
-            )
-        if compression not in COMPRESSIONS:
+        if file_format not in ("jsonl", "json"):
+            raise AppleMusicConfigError(f"file_format must be one of jsonl, json, got {file_format!r}")
+        if compression not in (None, "gzip"):
             raise AppleMusicConfigError(f"compression must be None or 'gzip', got {compression!r}")
-        validate_page_size(page_size)
-        validate_concurrency(max_concurrency)
-        if not isinstance(replace, bool):
-            raise AppleMusicConfigError(f"replace must be True or False, got {replace!r}")
         if not isinstance(encrypt, bool):
             raise AppleMusicConfigError(f"encrypt must be True or False, got {encrypt!r}")
-        self.include = join_include(include)
-        self.extend = join_extend(extend, required=ALBUMS_EXTEND)
+        super().__init__(
+            resource="library-albums",
+            path=None,
+            apple_music_conn_id=apple_music_conn_id,
+            file_format=file_format,
+            compression=compression,
+            include=include,
+            extend=extend,
+            language=language,
+            page_size=page_size,
+            max_concurrency=max_concurrency,
+            replace=replace,
+            added_after=added_after,
+            added_before=added_before,
+            **kwargs,
+        )
         self.s3_key = s3_key
         self.s3_bucket = s3_bucket
-        self.apple_music_conn_id = apple_music_conn_id
         self.aws_conn_id = aws_conn_id
-        self.replace = replace
-        self.file_format = file_format
-        self.compression = compression
-        self.page_size = page_size
-        self.max_concurrency = max_concurrency
-        self.language = language
-        self.added_after = added_after
-        self.added_before = added_before
         self.encrypt = encrypt
-
-    def _window(self) -> AddedWindow:
-        return AddedWindow(
-            parse_instant(self.added_after, param="added_after"),
-            parse_instant(self.added_before, param="added_before"),
-        )
-
-    @cached_property
-    def hook(self) -> AppleMusicHook:
-        """The Apple Music hook, its in-flight ceiling set to ``max_concurrency``."""
-        return AppleMusicHook(self.apple_music_conn_id, max_concurrency=self.max_concurrency)
-
-    @cached_property
-    def s3_hook(self) -> S3Hook:
-        """The amazon provider's ``S3Hook``, set up for streaming multipart uploads."""
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-        content_type = "application/gzip" if self.compression else CONTENT_TYPES[self.file_format]
-        hook = S3Hook(
-            aws_conn_id=self.aws_conn_id,
-            extra_args={"ContentType": content_type},
-            transfer_config_args={
-                "multipart_threshold": PART_SIZE,
-                "multipart_chunksize": PART_SIZE,
-                "max_concurrency": PARTS_IN_MEMORY,
-                "use_threads": True,
-            },
-        )
-        # boto3's TransferConfig does not take it as an argument; s3transfer reads the attribute
-        hook.transfer_config.max_in_memory_upload_chunks = PARTS_IN_MEMORY
-        return hook
 
     def bucket_and_key(self) -> tuple[str, str]:
         """The bucket and key, from ``s3_bucket`` and ``s3_key`` (or a full ``s3://`` URL)."""
@@ -190,94 +131,27 @@ class LibraryAlbumsToS3Operator(BaseOperator):
             )
         return bucket, key
 
-    def execute(self, context: Context) -> dict[str, Any]:
-        window = self._window()
-        validate_language(self.language)
+    def destination(self) -> ExportWriter:
+        """The S3 object named by ``s3_bucket`` and ``s3_key``."""
         bucket, key = self.bucket_and_key()
-        self.hook.validate()
-        if not self.replace and self.s3_hook.check_for_key(key, bucket):
-            raise AppleMusicConfigError(
-                f"s3://{bucket}/{key} already exists and replace=False: nothing was fetched"
-            )
-        pager = self.hook.library_pager(
-            LIBRARY_ALBUMS,
-            page_size=self.page_size,
-            include=self.include,
-            extend=self.extend,
-            language=self.language,
-            pages_in_flight=self.max_concurrency,
+        return S3Writer(
+            bucket,
+            key,
+            self.aws_conn_id,
+            content_type(self.file_format, self.compression),
+            encrypt=self.encrypt,
         )
-        written = [0]
-        started = time.monotonic()
 
-        def albums() -> Iterator[list[dict[str, Any]]]:
-            due = progress_ticker(PROGRESS_EVERY_SECONDS)
-            for page in pager:
-                kept = [album for album in page if window.keeps(album)]
-                written[0] += len(kept)
-                if due():
-                    self._log_progress(pager, written[0], started)
-                yield kept
-
-        chunks = encode_albums(albums(), self.file_format)
-        if self.compression == "gzip":
-            chunks = gzip_stream(chunks)
-        reader = IteratorReader(chunks)
-        stream = io.BufferedReader(reader, buffer_size=1 << 20)
-        try:
-            self.s3_hook.load_file_obj(
-                stream, key, bucket_name=bucket, replace=self.replace, encrypt=self.encrypt
-            )
-        except Exception:
-            if reader.error is not None:
-                raise reader.error from None
-            raise
-        self._log_progress(pager, written[0], started)
-        result = {
-            "s3_uri": f"s3://{bucket}/{key}",
-            "album_count": written[0],
-            "pages": pager.stats.pages,
-            "skipped_without_date_added": window.skipped_without_date_added,
-            "bytes": reader.bytes_read,
-        }
-        self.log.info(
-            "Exported %d albums (%d pages, %d requests, %d without dateAdded skipped, %d bytes) "
-            "to %s in %.1f s",
-            result["album_count"],
-            result["pages"],
-            pager.stats.requests,
-            result["skipped_without_date_added"],
-            result["bytes"],
-            result["s3_uri"],
-            time.monotonic() - started,
-        )
-        self._record_asset_events(context, result)
-        return result
-
-    def asset_event_extra(self, result: dict[str, Any]) -> dict[str, Any]:
-        """
-        The extra of every asset event the export emits: where the object is and what it holds.
-
-        :param result: what :meth:`execute` returns.
-        """
+    def execute(self, context: Context) -> dict[str, Any]:
+        result = self.export()
+        self.emit_asset_events(context, result)
         return {
-            "uri": result["s3_uri"],
-            "resource": "library/albums",
-            "count": result["album_count"],
-            "bytes": result["bytes"],
-            "format": self.file_format,
-            "compression": self.compression,
+            "s3_uri": result.uri,
+            "album_count": result.count,
+            "pages": result.pages,
+            "skipped_without_date_added": result.skipped_without_date_added,
+            "bytes": result.bytes,
         }
-
-    def _record_asset_events(self, context: Context, result: dict[str, Any]) -> None:
-        from airflow.sdk import Asset
-
-        outlet_events = context.get("outlet_events")
-        if outlet_events is None:
-            return
-        for outlet in self.outlets:
-            if isinstance(outlet, Asset):
-                outlet_events[outlet].extra = self.asset_event_extra(result)
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """
@@ -292,21 +166,4 @@ class LibraryAlbumsToS3Operator(BaseOperator):
         return OperatorLineage(
             inputs=[Dataset(namespace=self.hook.settings.base_url, name="v1/me/library/albums")],
             outputs=[Dataset(namespace=f"s3://{bucket}", name=key)],
-        )
-
-    def _log_progress(self, pager: ListingPager, written: int, started: float) -> None:
-        elapsed = max(1e-6, time.monotonic() - started)
-        stats = self.hook.concurrency.stats
-        self.log.info(
-            "Progress: %d albums fetched of %s (meta.total), %d written, %.1f pages/s, "
-            "%d retries, %d throttled, concurrency %d/%d, pace %s",
-            pager.stats.items,
-            pager.stats.total if pager.stats.total is not None else "?",
-            written,
-            pager.stats.pages / elapsed,
-            stats.retries,
-            stats.throttled,
-            self.hook.concurrency.current_limit,
-            self.max_concurrency,
-            f"{rate:.1f}/s" if (rate := self.hook.concurrency.current_rate) else "unlimited",
         )

@@ -10,7 +10,9 @@ from airflow_provider_applemusic.exceptions import AppleMusicConfigError
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
 from airflow_provider_applemusic.resources import LISTING_RESOURCES
 
-TOP_LEVEL = [name for name, row in LISTING_RESOURCES.items() if row.parent is None]
+TOP_LEVEL = [
+    name for name, row in LISTING_RESOURCES.items() if row.parent is None and name.startswith("library-")
+]
 SIZES = {"albums": 260, "songs": 1050, "artists": 240, "playlists": 230, "music_videos": 220}
 
 

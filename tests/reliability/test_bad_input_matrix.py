@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
-from airflow_provider_applemusic.export import AddedWindow, encode_albums
+from airflow_provider_applemusic.export import AddedWindow, encode_json
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
 from airflow_provider_applemusic.operators.add_to_library import AddToLibraryOperator
 from airflow_provider_applemusic.operators.library_albums_to_s3 import LibraryAlbumsToS3Operator
@@ -203,7 +203,7 @@ albums = st.fixed_dictionaries(
 def test_exporter_writes_what_it_got_whatever_the_fields(pages: list[list[dict[str, Any]]], fmt: str) -> None:
     window = AddedWindow(dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), None)
     kept = [[a for a in page if window.keeps(a)] for page in pages]
-    text = b"".join(encode_albums(kept, fmt)).decode("utf-8")
+    text = b"".join(encode_json(kept, fmt)).decode("utf-8")
     flat = [a for page in kept for a in page]
     decoded = [json.loads(line) for line in text.splitlines()] if fmt == "jsonl" else json.loads(text)
     assert decoded == flat
@@ -220,7 +220,9 @@ def test_stitcher_never_crashes_never_repeats_an_id_and_steps_back_only_without_
     for index, page in enumerate(pages):
         refetched: list[int] = []
 
-        def refetch(offset: int, page: list[dict[str, Any]] = page) -> dict[str, Any]:
+        def refetch(
+            offset: int, page: list[dict[str, Any]] = page, refetched: list[int] = refetched
+        ) -> dict[str, Any]:
             refetched.append(offset)
             return {"data": page}
 

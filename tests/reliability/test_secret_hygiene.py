@@ -121,7 +121,7 @@ def test_no_secret_in_any_output_or_stored_value(
     assert "Music User Token was refused (403)" in outputs[-1]
 
     output = "\n".join(outputs)
-    assert "Exported 300 albums" in output, "the scanned output is not the runs' output"
+    assert "Exported 300 library-albums" in output, "the scanned output is not the runs' output"
     assert " DEBUG " in output.upper() or "[debug" in output.lower(), "DEBUG logging was not on"
     secrets = _secrets(emulator)
     assert len(emulator._seen_tokens) >= 1

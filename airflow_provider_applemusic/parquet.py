@@ -1,0 +1,216 @@
+"""
+Parquet output: one declared Arrow schema per resource, written in row groups as they fill.
+
+The attributes people query are typed columns; the whole resource is kept as a JSON string
+column (``resource_json``), so nothing the service sent is lost and an attribute of an
+unexpected type becomes a null, never a failed run. pyarrow is an optional dependency
+(``airflow-provider-applemusic[parquet]``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_applemusic.exceptions import AppleMusicConfigError
+from airflow_provider_applemusic.export import date_added
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
+    import pyarrow as pa
+
+#: a row group is written when it reaches this many rows, or about this many bytes
+ROW_GROUP_ROWS = 50_000
+ROW_GROUP_BYTES = 64 * 1024 * 1024
+
+
+def _attribute(name: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda item: (item.get("attributes") or {}).get(name)
+
+
+def _catalog_id(item: dict[str, Any]) -> Any:
+    play = (item.get("attributes") or {}).get("playParams") or {}
+    if isinstance(play, dict) and play.get("catalogId"):
+        return play["catalogId"]
+    related = ((item.get("relationships") or {}).get("catalog") or {}).get("data") or []
+    if related and isinstance(related[0], dict):
+        return related[0].get("id")
+    kind = str(item.get("type") or "")
+    return item.get("id") if kind and not kind.startswith("library-") else None
+
+
+def _description(item: dict[str, Any]) -> Any:
+    value = (item.get("attributes") or {}).get("description")
+    return value.get("standard") if isinstance(value, dict) else value
+
+
+def _date_added(item: dict[str, Any]) -> dt.datetime | None:
+    added = date_added(item)
+    return added.replace(tzinfo=None) if added is not None else None
+
+
+def _columns() -> dict[str, tuple[pa.DataType, Callable[[dict[str, Any]], Any]]]:
+    import pyarrow as pa
+
+    return {
+        "id": (pa.string(), lambda item: item.get("id")),
+        "type": (pa.string(), lambda item: item.get("type")),
+        "name": (pa.string(), _attribute("name")),
+        "artist_name": (pa.string(), _attribute("artistName")),
+        "album_name": (pa.string(), _attribute("albumName")),
+        "genre_names": (pa.list_(pa.string()), _attribute("genreNames")),
+        "track_count": (pa.int32(), _attribute("trackCount")),
+        "track_number": (pa.int32(), _attribute("trackNumber")),
+        "duration_ms": (pa.int64(), _attribute("durationInMillis")),
+        "release_date": (pa.string(), _attribute("releaseDate")),
+        "date_added": (pa.timestamp("us", tz="UTC"), _date_added),
+        "content_rating": (pa.string(), _attribute("contentRating")),
+        "catalog_id": (pa.string(), _catalog_id),
+        "can_edit": (pa.bool_(), _attribute("canEdit")),
+        "description": (pa.string(), _description),
+    }
+
+
+#: the typed columns of each resource, in order; ``resource_json`` follows them all
+RESOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "library-albums": (
+        "id", "type", "name", "artist_name", "genre_names", "track_count", "release_date",
+        "date_added", "content_rating", "catalog_id",
+    ),
+    "library-songs": (
+        "id", "type", "name", "artist_name", "album_name", "genre_names", "track_number",
+        "duration_ms", "release_date", "date_added", "content_rating", "catalog_id",
+    ),
+    "library-artists": ("id", "type", "name", "catalog_id"),
+    "library-playlists": ("id", "type", "name", "description", "can_edit", "date_added", "catalog_id"),
+    "library-music-videos": (
+        "id", "type", "name", "artist_name", "album_name", "genre_names", "duration_ms",
+        "release_date", "date_added", "content_rating", "catalog_id",
+    ),
+    "recently-added": ("id", "type", "name", "artist_name", "genre_names", "track_count", "catalog_id"),
+    "recently-played-tracks": (
+        "id", "type", "name", "artist_name", "album_name", "genre_names", "duration_ms",
+        "release_date", "content_rating", "catalog_id",
+    ),
+    "heavy-rotation": ("id", "type", "name", "artist_name", "catalog_id"),
+}  # fmt: skip
+
+
+def _require_pyarrow() -> None:
+    try:
+        import pyarrow
+        import pyarrow.parquet  # noqa: F401
+    except ImportError:
+        raise AppleMusicConfigError(
+            "file_format 'parquet' needs pyarrow: install airflow-provider-applemusic[parquet]"
+        ) from None
+
+
+def schema_for(resource: str) -> pa.Schema:
+    """The declared Arrow schema of ``resource``'s Parquet export."""
+    _require_pyarrow()
+    import pyarrow as pa
+
+    columns = _columns()
+    fields = [pa.field(name, columns[name][0]) for name in RESOURCE_COLUMNS[resource]]
+    fields.append(pa.field("resource_json", pa.string(), nullable=False))
+    return pa.schema(fields, metadata={"applemusic.resource": resource})
+
+
+def _typed(value: Any, kind: pa.DataType) -> Any:
+    """``value`` when it fits the column's type, else None (never a failed run)."""
+    import pyarrow as pa
+
+    if value is None:
+        return None
+    if pa.types.is_string(kind):
+        return value if isinstance(value, str) else None
+    if pa.types.is_boolean(kind):
+        return value if isinstance(value, bool) else None
+    if pa.types.is_integer(kind):
+        if isinstance(value, bool) or not isinstance(value, int):
+            return None
+        bits = kind.bit_width - 1
+        return value if -(2**bits) <= value < 2**bits else None
+    if pa.types.is_list(kind):
+        return value if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
+    if pa.types.is_timestamp(kind):
+        return value if isinstance(value, dt.datetime) else None
+    return None
+
+
+class _Drain(io.RawIOBase):
+    """A write-only sink that hands over what was written since it was last drained."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._chunks: list[bytes] = []
+        self._position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._chunks.append(chunk)
+        self._position += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self._position
+
+    def drain(self) -> bytes:
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        return data
+
+
+def parquet_stream(
+    batches: Iterable[list[dict[str, Any]]], resource: str, compression: str | None
+) -> Iterator[bytes]:
+    """
+    Write ``batches`` of ``resource`` as Parquet and yield the bytes as each row group is
+    written: memory holds at most one row group. The same input gives the same bytes.
+    """
+    schema = schema_for(resource)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = _columns()
+    names = RESOURCE_COLUMNS[resource]
+    kinds = [columns[name][0] for name in names]
+    getters = [columns[name][1] for name in names]
+    sink = _Drain()
+    writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema, compression=compression or "none")
+    rows: list[list[Any]] = [[] for _ in range(len(names) + 1)]
+    pending_bytes = 0
+
+    def flush() -> bytes:
+        nonlocal rows, pending_bytes
+        table = pa.Table.from_arrays(
+            [pa.array(values, type=field.type) for values, field in zip(rows, schema, strict=True)],
+            schema=schema,
+        )
+        writer.write_table(table, row_group_size=max(1, table.num_rows))
+        rows = [[] for _ in range(len(names) + 1)]
+        pending_bytes = 0
+        return sink.drain()
+
+    try:
+        for batch in batches:
+            for item in batch:
+                text = json.dumps(item, ensure_ascii=False)
+                for index, (kind, get) in enumerate(zip(kinds, getters, strict=True)):
+                    rows[index].append(_typed(get(item), kind))
+                rows[-1].append(text)
+                pending_bytes += len(text)
+                if len(rows[-1]) >= ROW_GROUP_ROWS or pending_bytes >= ROW_GROUP_BYTES:
+                    yield flush()
+        if rows[-1]:
+            yield flush()
+    finally:
+        writer.close()
+    yield sink.drain()
