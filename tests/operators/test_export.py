@@ -12,9 +12,14 @@ import pytest
 
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError, AppleMusicRequestError
 from airflow_provider_applemusic.operators.export import EXPORTABLE, AppleMusicExportOperator
+from airflow_provider_applemusic.resources import LISTING_RESOURCES
 
-LIBRARY = [name for name in EXPORTABLE if name.startswith("library-")]
-SIZES = {"albums": 230, "songs": 640, "artists": 120, "playlists": 60, "music_videos": 90}
+SIZES = {"albums": 230, "songs": 640, "artists": 120, "playlists": 60, "music_videos": 90, "history": 45}
+
+
+def _expected(emulator: Any, resource: str) -> list[dict[str, Any]]:
+    """What the export must hold: the listing as asked for (with the row's extended attributes)."""
+    return emulator.library_items(resource, extend=LISTING_RESOURCES[resource].extended)
 
 
 def _export(**kwargs: Any) -> dict[str, Any]:
@@ -30,15 +35,14 @@ def _read_s3(client: Any, key: str) -> bytes:
     return client.get_object(Bucket=client.bucket_name, Key=key)["Body"].read()
 
 
-@pytest.mark.parametrize("resource", LIBRARY)
-def test_every_library_resource_to_s3_equals_the_library(
-    start_emulator: Any, s3_bucket: Any, resource: str
-) -> None:
+@pytest.mark.parametrize("resource", EXPORTABLE)
+def test_every_resource_to_s3_equals_the_library(start_emulator: Any, s3_bucket: Any, resource: str) -> None:
     emulator = start_emulator(hidden_every=11, **SIZES)
     uri = f"s3://{s3_bucket.bucket_name}/{resource}.jsonl"
     result = _export(resource=resource, path=uri)
     body = _read_s3(s3_bucket, f"{resource}.jsonl")
-    expected = emulator.library_items(resource)
+    expected = _expected(emulator, resource)
+    assert len(expected) > 10
     assert _jsonl(body) == expected
     assert result == {
         "uri": uri,
@@ -51,14 +55,14 @@ def test_every_library_resource_to_s3_equals_the_library(
     }
 
 
-@pytest.mark.parametrize("resource", LIBRARY)
-def test_every_library_resource_to_a_local_file_equals_the_library(
+@pytest.mark.parametrize("resource", EXPORTABLE)
+def test_every_resource_to_a_local_file_equals_the_library(
     start_emulator: Any, tmp_path: Any, resource: str
 ) -> None:
     emulator = start_emulator(**SIZES)
     target = tmp_path / "out" / f"{resource}.jsonl"
     result = _export(resource=resource, path=f"file://{target}")
-    assert _jsonl(target.read_bytes()) == emulator.library_items(resource)
+    assert _jsonl(target.read_bytes()) == _expected(emulator, resource)
     assert result["uri"] == f"file://{target}"
     assert os.listdir(target.parent) == [target.name], "a temporary file was left behind"
 
@@ -247,3 +251,70 @@ def test_bad_paths_fail_before_any_request(start_emulator: Any, path: Any, messa
     with pytest.raises(AppleMusicConfigError, match=message):
         operator.execute({})  # type: ignore[arg-type]
     assert emulator.stats.requests == 0
+
+
+@pytest.mark.parametrize("resource", EXPORTABLE)
+def test_every_resource_as_parquet_holds_every_item_in_order(
+    start_emulator: Any, tmp_path: Any, resource: str
+) -> None:
+    import pyarrow.parquet as pq
+
+    from airflow_provider_applemusic.parquet import schema_for
+
+    emulator = start_emulator(**SIZES)
+    target = tmp_path / f"{resource}.parquet"
+    _export(resource=resource, path=str(target), file_format="parquet")
+    table = pq.read_table(target)
+    assert table.schema.remove_metadata() == schema_for(resource).remove_metadata()
+    resources = [json.loads(text) for text in table.column("resource_json").to_pylist()]
+    assert resources == _expected(emulator, resource)
+
+
+DAG_SOURCE = """
+import pendulum
+from airflow.sdk import DAG
+
+from airflow_provider_applemusic.operators.export import AppleMusicExportOperator
+
+with DAG("{dag_id}", schedule="@daily", start_date=pendulum.datetime(2024, 1, 1, tz="UTC")) as dag:
+    AppleMusicExportOperator(
+        task_id="songs",
+        resource="library-songs",
+        path="file://{folder}/songs/{{{{ ds }}}}.parquet",
+        file_format="parquet",
+        compression="zstd",
+    )
+"""
+
+
+def test_dag_runs_export_songs_to_parquet(start_emulator: Any, load_dag: Any, tmp_path: Any) -> None:
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+    from airflow.utils.state import DagRunState
+
+    from tests.conftest import xcom_value
+
+    emulator = start_emulator(songs=1200)
+    dag = load_dag(
+        "applemusic_songs_parquet", DAG_SOURCE.format(dag_id="applemusic_songs_parquet", folder=tmp_path)
+    )
+    for day in (
+        dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc),
+        dt.datetime(2024, 5, 2, tzinfo=dt.timezone.utc),
+    ):
+        run = dag.test(logical_date=day)
+        assert run.state == DagRunState.SUCCESS
+        target = tmp_path / "songs" / f"{day.date().isoformat()}.parquet"
+        table = pq.read_table(target)
+        assert table.column("id").to_pylist() == [s["id"] for s in emulator.library_items("library-songs")]
+        result = xcom_value(run, "songs")
+        assert result == {
+            "uri": f"file://{target}",
+            "resource": "library-songs",
+            "count": 1200,
+            "bytes": target.stat().st_size,
+            "format": "parquet",
+            "compression": "zstd",
+            "skipped_without_date_added": 0,
+        }
