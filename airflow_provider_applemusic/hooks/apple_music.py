@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseHook
 
 from airflow_provider_applemusic.catalog import library_ids_from_catalog, order_found, storefront_id
+from airflow_provider_applemusic.codes import CODE_KINDS, code_lookups, matches_by_code, normalize_codes
 from airflow_provider_applemusic.connection import (
     DEFAULT_CONN_ID,
     AppleMusicSettings,
@@ -580,6 +581,57 @@ class AppleMusicHook(_AppleMusicHookBase):
         for kind, path, params in catalog_lookups(normalized, front):
             found[kind].update(library_ids_from_catalog(self.request("GET", path, params, expect_data=True)))
         return order_found(normalized, found)
+
+    def resolve_codes(
+        self,
+        isrcs: Iterable[str] | str = (),
+        upcs: Iterable[str] | str = (),
+        *,
+        storefront: str | None = None,
+    ) -> dict[str, dict[str, list[str]]]:
+        """
+        Catalog ids of songs by ISRC and of albums by UPC/EAN.
+
+        Codes are normalised (case, dashes, spaces) and checked before any request, then looked
+        up in batches of :data:`~airflow_provider_applemusic.codes.CODES_PER_REQUEST`. One ISRC
+        may match several songs (single and album versions): all are returned, in the
+        catalog's order.
+
+        :param isrcs: ISRCs (2 letters, 3 letters or digits, 7 digits).
+        :param upcs: UPCs (12 digits) or EANs (13 digits).
+        :param storefront: the catalog's storefront; default the connection's, else the user's.
+        :return: ``{"songs": {isrc: [catalog ids]}, "albums": {upc: [catalog ids]}}``; a code
+            the catalog does not know maps to an empty list.
+        """
+        wanted = {"isrcs": normalize_codes(isrcs, "isrcs"), "upcs": normalize_codes(upcs, "upcs")}
+        validate_storefront(storefront)
+        resolved = self.resolve_code_resources(wanted, storefront=storefront)
+        return {
+            CODE_KINDS[param][0]: {code: [str(r["id"]) for r in found] for code, found in by_code.items()}
+            for param, by_code in resolved.items()
+        }
+
+    def resolve_code_resources(
+        self, wanted: Mapping[str, list[str]], *, storefront: str | None = None
+    ) -> dict[str, dict[str, list[dict[str, Any]]]]:
+        """
+        The catalog resources each normalised code matches: ``{"isrcs": {code: [resources]},
+        "upcs": {...}}`` (what :meth:`resolve_codes` and the add operator's choice read).
+        """
+        self.validate()
+        front = (
+            storefront or self.settings.storefront or self.get_storefront() if any(wanted.values()) else ""
+        )
+        resolved: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        for param, codes in wanted.items():
+            by_code: dict[str, list[dict[str, Any]]] = {code: [] for code in codes}
+            for path, params in code_lookups(param, codes, front):
+                body = self.request("GET", path, params, expect_data=True)
+                for code, found in matches_by_code(body, param).items():
+                    if code in by_code:
+                        by_code[code] += found
+            resolved[param] = by_code
+        return resolved
 
     def get_storefront(self) -> str:
         """Return the user's storefront id (``GET /v1/me/storefront``), e.g. ``us``."""
