@@ -4,6 +4,11 @@ Add catalog items to the Apple Music library, then wait (deferrably) until they 
 Trigger it with the ids to add::
 
     airflow dags trigger applemusic_add_and_wait --conf '{"ids": {"albums": ["1577502911"]}}'
+
+The default ids are catalog albums of ``make demo``'s emulator (seed 7, 2000 albums) that are not
+in its library: with the emulator started by
+``python -m airflow_provider_applemusic.emulator --albums 2000`` the DAG runs as is.
+``--list-catalog-ids`` prints every id it can add.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ from airflow.sdk import DAG, Param, task
 from airflow_provider_applemusic.operators.add_to_library import AddToLibraryOperator
 from airflow_provider_applemusic.sensors.library_items import LibraryItemsSensor
 
+#: in the catalog of ``make demo``'s emulator and not in its library
+DEFAULT_IDS = {"albums": ["9181209814", "7105094684"]}
+
 with DAG(
     dag_id="applemusic_add_and_wait",
     description="Add catalog items to the library and wait until they appear",
@@ -21,7 +29,7 @@ with DAG(
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     params={
         "ids": Param(
-            {"albums": ["1577502911"]},
+            DEFAULT_IDS,
             type="object",
             description="{type: [catalog ids]}: albums, songs, playlists, music-videos",
         )

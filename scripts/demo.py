@@ -22,8 +22,8 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 DEMO_HOME = os.path.join(ROOT, ".demo", "airflow")
 BUCKET = "applemusic-exports"
 ALBUMS = 2000
-LOGICAL_DATE = "2024-03-06"  # its run exports the additions of 2024-03-05
-ADDED_DAY = "2024-03-05"
+LOGICAL_DATE = "2024-03-05"  # its run exports the additions of that day
+ADDED_DAY = LOGICAL_DATE
 
 
 def airflow(*args: str, env: dict[str, str]) -> None:
@@ -74,12 +74,13 @@ def main() -> int:
         airflow("pools", "set", "apple_music", "4", "Apple Music API", env=env)
         airflow("dags", "test", "applemusic_library_export", LOGICAL_DATE, env=env)
 
-        # the emulator is deterministic: the same seed and size give the same catalog
+        # the emulator is deterministic: the same seed and size give the same catalog, and the
+        # DAG's default ids are albums of this catalog not yet in the library
         to_add = AppleMusicEmulator(albums=ALBUMS).catalog_ids("albums")[:2]
-        conf = json.dumps({"ids": {"albums": to_add}})
-        airflow("dags", "test", "applemusic_add_and_wait", "--conf", conf, env=env)
+        airflow("dags", "test", "applemusic_add_and_wait", env=env)
 
-        key = f"albums/snapshot/{LOGICAL_DATE}.jsonl.gz"
+        snapshots = s3.list_objects_v2(Bucket=BUCKET, Prefix="albums/snapshot/")["Contents"]
+        key = max(snapshots, key=lambda item: item["LastModified"])["Key"]
         body = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
         albums = [json.loads(line) for line in body.decode("utf-8").splitlines()]
         additions = s3.get_object(Bucket=BUCKET, Key=f"albums/added/{ADDED_DAY}.jsonl")
@@ -91,7 +92,21 @@ def main() -> int:
             attributes = album["attributes"]
             print(f"  {album['id']}  {attributes['name']} - {attributes['artistName']}")
         print(f"added to the library and seen there: albums {', '.join(to_add)}")
+    print(DEPLOYMENT_HINT.format(albums=ALBUMS, bucket=BUCKET))
     return 0
+
+
+DEPLOYMENT_HINT = """
+=== On your own Airflow deployment ===
+Start the same emulator (it prints its connection line and catalog ids you can add):
+  python -m airflow_provider_applemusic.emulator --albums {albums}
+then, with AIRFLOW_CONN_APPLE_MUSIC_DEFAULT set as it prints, an aws_default connection and the
+Variable applemusic_bucket={bucket}:
+  airflow pools set apple_music 2 "Apple Music API"
+  airflow dags trigger applemusic_add_and_wait          # its default ids are in this catalog
+  airflow dags trigger applemusic_library_export        # exports the 24 hours before now
+  airflow backfill create --dag-id applemusic_library_export --from-date 2024-03-01 --to-date 2024-03-31
+"""
 
 
 if __name__ == "__main__":

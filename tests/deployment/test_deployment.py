@@ -1,0 +1,440 @@
+"""
+The example DAGs on a real Airflow deployment, driven through ``/api/v2`` and the CLI.
+
+All runs are started at once by the ``launched`` fixture (the deployment works on them in
+parallel); each test then waits for the runs it looks at. The last test stops the deployment and
+checks that nothing it started is left.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import gzip
+import json
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from airflow_provider_applemusic.export import date_added
+from tests.deployment.conftest import (
+    BUCKET,
+    PATIENCE_SECONDS,
+    ROOT,
+    Deployment,
+    accepts_connections,
+    session_processes,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+EXPORT = "applemusic_library_export"
+ADD_AND_WAIT = "applemusic_add_and_wait"
+CONSUMER = "applemusic_snapshot_consumer"
+HOOK_EXAMPLE = "applemusic_hook_example"
+SOFT_FAIL = "deployment_wait_unknown_soft_fail"
+FAIL = "deployment_wait_unknown_fail"
+UNKNOWN_ID = "999999999"
+WAIT_TASK = "wait_until_in_library"
+#: the backfill: its dates are the logical dates, the days exported
+BACKFILL_FROM, BACKFILL_TO = "2024-03-01", "2024-03-03"
+BACKFILL_DAYS = ["2024-03-01", "2024-03-02", "2024-03-03"]
+#: the day of the run triggered with a logical date
+LOGICAL_DAY = "2024-03-10"
+#: seconds before the emulator shows added items: the sensor has to defer
+ADD_DELAY_SECONDS = 20.0
+ADDED_NOW = 3
+DAY = dt.timedelta(days=1)
+
+pytestmark = pytest.mark.deployment
+
+
+def _instant(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _albums_added(deployment: Deployment, start: dt.datetime, end: dt.datetime) -> list[str]:
+    """Ids of the emulator's library albums added in [start, end), in the API's order."""
+    return [
+        album["id"]
+        for album in deployment.emulator.library()
+        if (added := date_added(album)) is not None and start <= added < end
+    ]
+
+
+def _exported_ids(deployment: Deployment, key: str) -> list[str]:
+    return [json.loads(line)["id"] for line in deployment.read_object(key).splitlines()]
+
+
+@dataclass
+class SensorWatch:
+    """What a poller saw of the add-and-wait sensor while its run went on."""
+
+    states: list[str | None] = field(default_factory=list)
+    triggers: list[dict[str, Any]] = field(default_factory=list)
+    error: BaseException | None = None
+
+
+@dataclass
+class Launched:
+    """The runs started for the tier, by what they are for."""
+
+    readme_backfills: list[str]
+    dry_runs: list[str]
+    backfill_output: str
+    logical_date_run: dict[str, Any]
+    manual_run: dict[str, Any]
+    added_now: list[str]
+    add_and_wait_run: dict[str, Any]
+    soft_fail_run: dict[str, Any]
+    fail_run: dict[str, Any]
+    hook_example_run: dict[str, Any]
+    watch: SensorWatch
+    watcher: threading.Thread
+
+
+def _watch_sensor(deployment: Deployment, run_id: str, watch: SensorWatch) -> None:
+    try:
+        deadline = time.monotonic() + PATIENCE_SECONDS
+        while time.monotonic() < deadline:
+            ti = deployment.task_instance(ADD_AND_WAIT, run_id, WAIT_TASK)
+            watch.states.append(ti["state"])
+            if ti.get("trigger"):
+                watch.triggers.append({**ti["trigger"], "triggerer_job": ti.get("triggerer_job")})
+            if ti["state"] in ("success", "failed", "skipped", "upstream_failed"):
+                return
+            time.sleep(0.3)
+    except BaseException as err:  # noqa: BLE001 - reported by the test that reads the watch
+        watch.error = err
+
+
+def _add_albums_now(deployment: Deployment, count: int) -> list[str]:
+    """Add catalog albums to the emulator's library at once (a user adding albums on a phone)."""
+    from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
+
+    emulator = deployment.emulator
+    ids = emulator.catalog_ids("albums")[-count:]
+    os.environ["AIRFLOW_CONN_APPLE_MUSIC_DEPLOYMENT_USER"] = emulator.connection_json()
+    emulator.add_delay = 0
+    try:
+        AppleMusicHook("apple_music_deployment_user").add_to_library({"albums": ids})
+        deadline = time.monotonic() + PATIENCE_SECONDS
+        while not set(ids) <= set(emulator.library_ids("albums")):
+            assert time.monotonic() < deadline, "the emulator never showed the added albums"
+            time.sleep(0.1)
+    finally:
+        emulator.add_delay = ADD_DELAY_SECONDS
+        os.environ.pop("AIRFLOW_CONN_APPLE_MUSIC_DEPLOYMENT_USER", None)
+    return [emulator.library_ids("albums")[cid] for cid in ids]
+
+
+@pytest.fixture(scope="module")
+def launched(deployment: Deployment) -> Iterator[Launched]:
+    """Start every run the tier looks at, at once."""
+    deployment.wait_for_dags(EXPORT, ADD_AND_WAIT, CONSUMER, HOOK_EXAMPLE, SOFT_FAIL, FAIL)
+    assert UNKNOWN_ID not in deployment.emulator.catalog_ids("albums")
+    assert UNKNOWN_ID not in deployment.emulator.catalog_ids("albums", in_library=True)
+    # the README's backfills, listed before any run exists (a dry run leaves out taken days)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme_backfills = re.findall(rf"airflow backfill create --dag-id {EXPORT}[^\n`]*", readme)
+    dry_runs = [deployment.cli(*command.split()[1:], "--dry-run") for command in readme_backfills]
+    backfill_output = deployment.cli(
+        "backfill", "create", "--dag-id", EXPORT, "--from-date", BACKFILL_FROM, "--to-date", BACKFILL_TO
+    )
+    deployment.cli("dags", "trigger", EXPORT, "--logical-date", LOGICAL_DAY)
+    added_now = _add_albums_now(deployment, ADDED_NOW)
+    # the UI's Trigger button: no logical date
+    manual_run = deployment.trigger(EXPORT)
+    add_and_wait_run = deployment.trigger(ADD_AND_WAIT)  # the DAG's default ids
+    watch = SensorWatch()
+    watcher = threading.Thread(
+        target=_watch_sensor, args=(deployment, add_and_wait_run["dag_run_id"], watch), daemon=True
+    )
+    watcher.start()
+    soft_fail_run = deployment.trigger(SOFT_FAIL)
+    fail_run = deployment.trigger(FAIL)
+    hook_example_run = deployment.trigger(HOOK_EXAMPLE)
+    logical_date_run = next(
+        run
+        for run in deployment.runs(EXPORT)
+        if run["logical_date"] and run["logical_date"][:10] == LOGICAL_DAY
+    )
+    yield Launched(
+        readme_backfills=readme_backfills,
+        dry_runs=dry_runs,
+        backfill_output=backfill_output,
+        logical_date_run=logical_date_run,
+        manual_run=manual_run,
+        added_now=added_now,
+        add_and_wait_run=add_and_wait_run,
+        soft_fail_run=soft_fail_run,
+        fail_run=fail_run,
+        hook_example_run=hook_example_run,
+        watch=watch,
+        watcher=watcher,
+    )
+
+
+def _backfill_runs(deployment: Deployment) -> dict[str, dict[str, Any]]:
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while True:
+        runs = {
+            run["logical_date"][:10]: run for run in deployment.runs(EXPORT) if run["run_type"] == "backfill"
+        }
+        if len(runs) >= len(BACKFILL_DAYS):
+            return runs
+        assert time.monotonic() < deadline, f"backfill runs never all appeared: {sorted(runs)}"
+        time.sleep(1)
+
+
+def test_components_listen_on_loopback_only(deployment: Deployment, launched: Launched) -> None:
+    import psutil
+
+    listening = set()
+    for process in session_processes(deployment.sessions):
+        with contextlib.suppress(psutil.Error):
+            for conn in process.net_connections(kind="inet"):
+                if conn.status == psutil.CONN_LISTEN:
+                    listening.add((conn.laddr.ip, conn.laddr.port))
+    assert ("127.0.0.1", deployment.api_port) in listening
+    # no log server (--skip-serve-logs) nor anything else on other interfaces
+    assert {ip for ip, _ in listening} == {"127.0.0.1"}, listening
+
+
+def test_backfill_exports_each_day_exactly_the_albums_added_that_day(
+    deployment: Deployment, launched: Launched
+) -> None:
+    runs = _backfill_runs(deployment)
+    assert sorted(runs) == BACKFILL_DAYS, launched.backfill_output
+    for day in BACKFILL_DAYS:
+        run = deployment.wait_for_run(EXPORT, runs[day]["dag_run_id"])
+        assert run["state"] == "success", deployment.task_states(EXPORT, run["dag_run_id"])
+        start = _instant(day + "T00:00:00+00:00")
+        expected = _albums_added(deployment, start, start + DAY)
+        assert expected, f"the emulator has no album added on {day}: pick other days"
+        assert _exported_ids(deployment, f"albums/added/{day}.jsonl") == expected
+
+
+def test_backfill_skips_the_snapshot_saying_why(deployment: Deployment, launched: Launched) -> None:
+    runs = _backfill_runs(deployment)
+    for day in BACKFILL_DAYS:
+        run_id = deployment.wait_for_run(EXPORT, runs[day]["dag_run_id"])["dag_run_id"]
+        assert deployment.task_states(EXPORT, run_id)["export_snapshot"] == "skipped"
+        assert "a snapshot is of the library now" in deployment.task_log(EXPORT, run_id, "export_snapshot")
+
+
+def test_run_with_a_logical_date_exports_that_day(deployment: Deployment, launched: Launched) -> None:
+    run = deployment.wait_for_run(EXPORT, launched.logical_date_run["dag_run_id"])
+    assert run["state"] == "success", deployment.task_states(EXPORT, run["dag_run_id"])
+    start = _instant(LOGICAL_DAY + "T00:00:00+00:00")
+    expected = _albums_added(deployment, start, start + DAY)
+    assert expected
+    assert _exported_ids(deployment, f"albums/added/{LOGICAL_DAY}.jsonl") == expected
+    result = deployment.xcom(EXPORT, run["dag_run_id"], "export_additions")
+    assert result["s3_uri"] == f"s3://{BUCKET}/albums/added/{LOGICAL_DAY}.jsonl"
+
+
+def test_run_without_a_logical_date_exports_the_day_before_it_to_its_own_file(
+    deployment: Deployment, launched: Launched
+) -> None:
+    run = deployment.wait_for_run(EXPORT, launched.manual_run["dag_run_id"])
+    assert run["logical_date"] is None
+    assert run["state"] == "success", deployment.task_states(EXPORT, run["dag_run_id"])
+    run_after = _instant(run["run_after"])
+    expected = _albums_added(deployment, run_after - DAY, run_after)
+    assert set(launched.added_now) <= set(expected)
+    key = f"albums/added/manual/{run['dag_run_id']}.jsonl"
+    assert _exported_ids(deployment, key) == expected
+    others = [r for r in deployment.runs(EXPORT) if r["dag_run_id"] != run["dag_run_id"]]
+    assert all(key not in json.dumps(r) for r in others)
+
+
+def test_readme_march_backfill_exports_march(deployment: Deployment, launched: Launched) -> None:
+    assert launched.readme_backfills, "the README shows no backfill of the export"
+    march = [f"2024-03-{day:02d}" for day in range(1, 32)]
+    for command, output in zip(launched.readme_backfills, launched.dry_runs, strict=True):
+        # the dry run's table: one row per run, its logical date first (the day it exports)
+        logical_dates = re.findall(r"^\| (\d{4}-\d\d-\d\d) 00:00:00\+00:00 \|", output, re.M)
+        assert logical_dates == march, f"{command}:\n{output[-3000:]}"
+
+
+def test_add_and_wait_defers_to_the_triggerer_and_succeeds(
+    deployment: Deployment, launched: Launched
+) -> None:
+    run = deployment.wait_for_run(ADD_AND_WAIT, launched.add_and_wait_run["dag_run_id"])
+    launched.watcher.join(timeout=PATIENCE_SECONDS)
+    watch = launched.watch
+    assert watch.error is None, watch.error
+    assert "deferred" in watch.states, watch.states
+    assert watch.triggers, "no trigger row was seen for the deferred sensor"
+    assert all(t["classpath"].endswith(".LibraryItemsTrigger") for t in watch.triggers), watch.triggers
+    # the triggerer took the trigger row, and the trigger's log lines went to the task's log
+    assert any(t["triggerer_id"] is not None for t in watch.triggers), watch.triggers
+    trigger_logs = list(
+        (deployment.home / "logs" / f"dag_id={ADD_AND_WAIT}" / f"run_id={run['dag_run_id']}").rglob(
+            "*.trigger.*"
+        )
+    )
+    assert trigger_logs, "no trigger log for the sensor"
+    assert "Not in the library yet" in trigger_logs[0].read_text(encoding="utf-8")
+    assert run["state"] == "success", deployment.task_states(ADD_AND_WAIT, run["dag_run_id"])
+    library = deployment.emulator.library_ids("albums")
+    defaults = {"albums": ["9181209814", "7105094684"]}
+    found = deployment.xcom(ADD_AND_WAIT, run["dag_run_id"], WAIT_TASK)
+    assert found == {"albums": {cid: library[cid] for cid in defaults["albums"]}}
+    log = deployment.task_log(ADD_AND_WAIT, run["dag_run_id"], WAIT_TASK)
+    assert "All items are in the library" in log
+
+
+def test_soft_fail_skip_names_the_missing_ids(deployment: Deployment, launched: Launched) -> None:
+    run = deployment.wait_for_run(SOFT_FAIL, launched.soft_fail_run["dag_run_id"])
+    assert deployment.task_states(SOFT_FAIL, run["dag_run_id"])[WAIT_TASK] == "skipped"
+    log = deployment.task_log(SOFT_FAIL, run["dag_run_id"], WAIT_TASK)
+    assert re.search(r"Skipping task.*never appeared in the library.*999999999", log), log[-3000:]
+
+
+def test_timeout_failure_names_the_missing_ids(deployment: Deployment, launched: Launched) -> None:
+    run = deployment.wait_for_run(FAIL, launched.fail_run["dag_run_id"])
+    assert run["state"] == "failed"
+    assert deployment.task_states(FAIL, run["dag_run_id"])[WAIT_TASK] == "failed"
+    log = deployment.task_log(FAIL, run["dag_run_id"], WAIT_TASK)
+    assert re.search(r"never appeared in the library.*999999999", log), log[-3000:]
+
+
+def test_snapshot_events_say_where_the_snapshot_is_and_the_consumer_opens_it(
+    deployment: Deployment, launched: Launched
+) -> None:
+    run = deployment.wait_for_run(EXPORT, launched.manual_run["dag_run_id"])
+    snapshot = deployment.xcom(EXPORT, run["dag_run_id"], "export_snapshot")
+    events = deployment.get("/assets/events", source_dag_id=EXPORT, source_run_id=run["dag_run_id"])
+    assert [e["source_task_id"] for e in events["asset_events"]] == ["export_snapshot"]
+    event = events["asset_events"][0]
+    assert event["uri"] == "applemusic://library/albums/snapshot"
+    assert event["extra"] == {
+        "uri": snapshot["s3_uri"],
+        "resource": "library-albums",
+        "count": snapshot["album_count"],
+        "bytes": snapshot["bytes"],
+        "format": "jsonl",
+        "compression": "gzip",
+    }
+    key = snapshot["s3_uri"].removeprefix(f"s3://{BUCKET}/")
+    assert re.fullmatch(r"albums/snapshot/\d{4}-\d\d-\d\dT\d{6}Z\.jsonl\.gz", key)
+    lines = gzip.decompress(deployment.read_object(key)).splitlines()
+    assert len(lines) == snapshot["album_count"] > 0
+
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while True:
+        opened = []
+        for consumer_run in deployment.runs(CONSUMER):
+            if consumer_run["state"] == "success":
+                opened += deployment.xcom(CONSUMER, consumer_run["dag_run_id"], "read_snapshot")
+        if any(item["uri"] == snapshot["s3_uri"] for item in opened):
+            break
+        assert time.monotonic() < deadline, f"no consumer run opened {snapshot['s3_uri']}: {opened}"
+        time.sleep(1)
+    mine = next(item for item in opened if item["uri"] == snapshot["s3_uri"])
+    assert mine == {
+        "uri": snapshot["s3_uri"],
+        "albums": snapshot["album_count"],
+        "count": snapshot["album_count"],
+    }
+
+
+def test_readme_hook_example_runs_in_a_task_with_the_connection_in_the_database(
+    deployment: Deployment, launched: Launched
+) -> None:
+    run = deployment.wait_for_run(HOOK_EXAMPLE, launched.hook_example_run["dag_run_id"])
+    assert run["state"] == "success", deployment.task_log(HOOK_EXAMPLE, run["dag_run_id"], "use_the_hook")
+    assert deployment.api("GET", "/connections/apple_music_default").status_code == 200
+    assert "AIRFLOW_CONN_APPLE_MUSIC_DEFAULT" not in deployment.env
+
+
+def _key_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return (
+        ec.generate_private_key(ec.SECP256R1())
+        .private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        .decode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "ok", "says"),
+    [
+        ({}, True, "Music User Token accepted"),
+        ({"password": "other key"}, False, "developer token refused"),
+        ({"music_user_token": "emu.not-the-users-token"}, False, "Music User Token refused"),
+    ],
+    ids=["good", "refused-developer-token", "refused-user-token"],
+)
+def test_connection_test_button(deployment: Deployment, change: dict[str, str], ok: bool, says: str) -> None:
+    connection = deployment.emulator.connection_dict()
+    extra = dict(connection["extra"])
+    if "music_user_token" in change:
+        extra["music_user_token"] = change["music_user_token"]
+    body = {
+        "connection_id": "apple_music_probe",
+        "conn_type": "apple_music",
+        "host": connection["host"],
+        "login": connection["login"],
+        "password": _key_pem() if "password" in change else connection["password"],
+        "extra": json.dumps(extra),
+    }
+    response = deployment.api("POST", "/connections/test", json=body)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["status"] is ok, result
+    assert says in result["message"], result
+    for secret in (connection["password"], extra["music_user_token"], body["password"]):
+        assert secret not in result["message"]
+
+
+def _secrets(deployment: Deployment) -> list[str]:
+    emulator = deployment.emulator
+    key_lines = [line for line in emulator.private_key_pem.splitlines() if "-----" not in line and line]
+    return [*key_lines, emulator.user_token]
+
+
+JWT = re.compile(r"eyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]{10,}")
+
+
+def test_task_logs_hold_no_secret(deployment: Deployment, launched: Launched) -> None:
+    for dag_id, run in [
+        (ADD_AND_WAIT, launched.add_and_wait_run),
+        (SOFT_FAIL, launched.soft_fail_run),
+        (FAIL, launched.fail_run),
+        (EXPORT, launched.manual_run),
+        (HOOK_EXAMPLE, launched.hook_example_run),
+    ]:
+        deployment.wait_for_run(dag_id, run["dag_run_id"])
+    log_files = [p for p in (deployment.home / "logs").rglob("*") if p.is_file()]
+    task_logs = [p for p in log_files if "dag_id=" in str(p)]
+    assert len({p.parts[-4] for p in task_logs if "dag_id=" in p.parts[-4]}) >= 4, task_logs
+    assert any(".trigger." in p.name for p in task_logs), "no trigger log was written"
+    for path in [*log_files, *(deployment.home / "components").glob("*.log")]:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for secret in _secrets(deployment):
+            assert secret not in text, f"a secret in {path}"
+        if path in task_logs:
+            assert not JWT.search(text), f"a token in {path}"
+
+
+def test_stopping_leaves_no_process_and_no_open_port(deployment: Deployment) -> None:
+    sessions = deployment.sessions
+    assert len(session_processes(sessions)) > len(sessions), "the components' children are not seen"
+    assert all(accepts_connections(port) for port in deployment.ports)
+    deployment.stop()
+    assert session_processes(sessions) == []
+    assert all(process.poll() is not None for process in deployment.processes.values())
+    assert not any(accepts_connections(port) for port in deployment.ports)
