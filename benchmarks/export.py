@@ -1,13 +1,30 @@
 """
-Benchmark of LibraryAlbumsToS3Operator; prints its figures (nothing here is asserted).
+Benchmark of the export engine; prints its figures from one run (nothing here is asserted).
+
+Albums (``LibraryAlbumsToS3Operator``, the figures quoted in the README):
 
 1. Fetch speed, 20,000 albums, emulator with 30 ms latency: the operator's concurrent pager
    against a sequential loop following ``next`` with ``limit=100`` re-applied, and against one
    following ``next`` verbatim (25 a page). Requests made by each.
-2. Peak RSS of the exporting process (emulator and S3 in other processes): 1,000 vs 200,000.
-3. Throughput with the emulator throttling at 20 requests a second.
+2. Throughput with the emulator throttling at 20 requests a second.
+3. Peak RSS of the exporting process (emulator and S3 in other processes): 1,000 vs 200,000.
 
-Run: ``.venv/bin/python benchmarks/export.py`` (``--quick`` for smaller sizes).
+Songs (``AppleMusicExportOperator``, issue 12):
+
+4. Fetch speed, 100,000 library songs at 30 ms latency: the engine
+   (``AppleMusicHook(max_concurrency=8).library_pager("library-songs", pages_in_flight=8)``)
+   against the sequential loop following ``next`` with ``limit=100`` (and ``extend=dateAdded``,
+   which the engine also asks for) re-applied; both times, requests, engine/sequential (goal <= 0.20).
+5. Peak RSS of the exporting process (a fresh child; emulator and moto's S3 in their own
+   processes), 200,000 songs against 1,000, as JSONL and as Parquet to ``s3://bench/...``
+   (goal: at most 64 MiB more).
+6. Rows written per second and file sizes, 100,000 songs, emulator latency 0, to a local file:
+   JSONL, JSONL gzip, Parquet snappy, Parquet zstd. Printed twice: the whole operator run
+   (fetch over loopback HTTP + encode + write), and encode + write alone on songs fetched
+   beforehand; the fetch alone is printed too, for scale.
+
+Run: ``.venv/bin/python benchmarks/export.py`` (``--quick`` for smaller sizes; ``--only`` for
+some sections: ``albums``, ``songs-speed``, ``songs-rss``, ``formats``).
 """
 
 from __future__ import annotations
@@ -18,11 +35,21 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
 from local_servers import airflow_env, emulator_process, s3_process
+
+SECTIONS = ("albums", "songs-speed", "songs-rss", "formats")
+#: (label, file_format, compression, suffix) of the encodings compared in the formats section
+ENCODINGS = (
+    ("JSONL", "jsonl", None, "jsonl"),
+    ("JSONL gzip", "jsonl", "gzip", "jsonl.gz"),
+    ("Parquet snappy", "parquet", "snappy", "parquet"),
+    ("Parquet zstd", "parquet", "zstd", "parquet"),
+)
 
 
 def _session_headers() -> tuple[str, dict[str, str]]:
@@ -36,56 +63,77 @@ def _session_headers() -> tuple[str, dict[str, str]]:
     return hook.settings.base_url, headers
 
 
-def sequential(verbatim: bool) -> tuple[int, int, float]:
-    """The loop a user writes by hand: follow ``next``; re-apply ``limit=100`` unless verbatim."""
+def sequential(
+    verbatim: bool, listing: str = "/v1/me/library/albums", reapply: dict[str, str] | None = None
+) -> tuple[int, int, float]:
+    """
+    The loop a user writes by hand: follow ``next``; unless verbatim, re-apply ``limit=100``
+    (and ``reapply``, the other parameters of the first request) to every page.
+    """
     import requests
 
     base, headers = _session_headers()
+    first = {"limit": "100", **(reapply or {})}
     session = requests.Session()
     started = time.monotonic()
-    path: str | None = "/v1/me/library/albums?limit=100"
-    albums = requests_made = 0
+    path: str | None = listing
+    params: dict[str, str] | None = first
+    items = requests_made = 0
     while path:
-        params = None if verbatim or path.endswith("limit=100") else {"limit": "100"}
         body = session.get(base + path, params=params, headers=headers, timeout=30).json()
         requests_made += 1
-        albums += len(body["data"])
+        items += len(body["data"])
         path = body.get("next")
-    return albums, requests_made, time.monotonic() - started
+        params = None if verbatim else first
+    return items, requests_made, time.monotonic() - started
 
 
-def concurrent(max_concurrency: int = 8) -> tuple[int, int, float, Any]:
-    """The operator's pager, as the operator runs it."""
+def concurrent(resource: str = "library-albums", max_concurrency: int = 8) -> tuple[int, int, float, Any]:
+    """The provider's paging engine, as the operators run it."""
     from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
 
     hook = AppleMusicHook(max_concurrency=max_concurrency)
     hook.get_developer_token()
-    pager = hook.library_pager("library-albums", page_size=100, pages_in_flight=max_concurrency)
+    pager = hook.library_pager(resource, page_size=100, pages_in_flight=max_concurrency)
     started = time.monotonic()
-    albums = sum(len(page) for page in pager)
-    return albums, pager.stats.requests, time.monotonic() - started, hook.concurrency.stats
+    items = sum(len(page) for page in pager)
+    return items, pager.stats.requests, time.monotonic() - started, hook.concurrency.stats
 
 
-def child_export() -> None:
-    """Run inside a fresh process: export to S3 and print the peak RSS as JSON."""
+def child_export(kind: str) -> None:
+    """
+    Run inside a fresh process: export to S3 and print the peak RSS as JSON. ``kind`` is
+    ``albums`` (``LibraryAlbumsToS3Operator``) or ``songs-jsonl``/``songs-parquet``
+    (``AppleMusicExportOperator``).
+    """
     import resource
 
     import boto3
 
-    from airflow_provider_applemusic.operators.library_albums_to_s3 import LibraryAlbumsToS3Operator
-
     extra = json.loads(os.environ["AIRFLOW_CONN_AWS_DEFAULT"])["extra"]
     client = boto3.client("s3", endpoint_url=extra["endpoint_url"], region_name="us-east-1")
     client.create_bucket(Bucket="bench")
+    if kind == "albums":
+        from airflow_provider_applemusic.operators.library_albums_to_s3 import LibraryAlbumsToS3Operator
+
+        operator: Any = LibraryAlbumsToS3Operator(task_id="bench", s3_bucket="bench", s3_key="albums.jsonl")
+    else:
+        from airflow_provider_applemusic.operators.export import AppleMusicExportOperator
+
+        file_format = kind.removeprefix("songs-")
+        operator = AppleMusicExportOperator(
+            task_id="bench",
+            resource="library-songs",
+            path=f"s3://bench/songs.{file_format}",
+            file_format=file_format,
+        )
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.monotonic()
-    result = LibraryAlbumsToS3Operator(task_id="bench", s3_bucket="bench", s3_key="albums.jsonl").execute(
-        {}  # type: ignore[arg-type]
-    )
+    result = operator.execute({})  # type: ignore[arg-type]
     print(
         json.dumps(
             {
-                "albums": result["album_count"],
+                "count": result.get("album_count", result.get("count")),
                 "bytes": result["bytes"],
                 "seconds": time.monotonic() - started,
                 "baseline_rss_kib": baseline,
@@ -95,27 +143,26 @@ def child_export() -> None:
     )
 
 
-def peak_rss(albums: int) -> dict[str, Any]:
-    with emulator_process(albums=albums) as conn, s3_process() as s3_url:
+def peak_rss(count: int, kinds: tuple[str, ...] = ("albums",)) -> dict[str, dict[str, Any]]:
+    """Peak RSS of a fresh exporting process for each of ``kinds``, against one emulator and S3."""
+    options = {"albums": count} if kinds == ("albums",) else {"songs": count, "albums": 0}
+    figures = {}
+    with emulator_process(**options) as conn, s3_process() as s3_url:
         env = {**os.environ, **airflow_env(conn, s3_url)}
-        out = subprocess.run(
-            [sys.executable, __file__, "--child-export"], env=env, capture_output=True, text=True, check=True
-        )
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        for kind in kinds:
+            out = subprocess.run(
+                [sys.executable, __file__, "--child-export", kind],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            figures[kind] = json.loads(out.stdout.strip().splitlines()[-1])
+    return figures
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="smaller sizes")
-    parser.add_argument("--child-export", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child_export:
-        child_export()
-        return
-    speed_n = 5_000 if args.quick else 20_000
-    big_n = 20_000 if args.quick else 200_000
-
-    print(f"== fetch speed: {speed_n} albums, 30 ms latency ==")
+def albums(speed_n: int, big_n: int) -> None:
+    print(f"== albums: fetch speed, {speed_n:,} albums, 30 ms latency ==")
     with emulator_process(albums=speed_n, latency_ms=30) as conn:
         os.environ.update(airflow_env(conn))
         n_op, r_op, t_op, _ = concurrent()
@@ -128,7 +175,7 @@ def main() -> None:
     print(f"speed-up vs next verbatim:     {t_verb / t_op:5.1f}x (target >= 20x)")
     print(f"requests: {r_op} for ceil(N/100) = {math.ceil(speed_n / 100)}")
 
-    print(f"\n== throttled at 20 requests/s: {speed_n // 2} albums, 30 ms latency ==")
+    print(f"\n== albums: throttled at 20 requests/s: {speed_n // 2:,} albums, 30 ms latency ==")
     with emulator_process(albums=speed_n // 2, latency_ms=30, rate_limit=20) as conn:
         os.environ.update(airflow_env(conn))
         n_thr, r_thr, t_thr, stats = concurrent()
@@ -137,14 +184,119 @@ def main() -> None:
         f"({100 * r_thr / t_thr / 20:.0f}% of 20/s), {stats.throttled} 429s, {stats.retries} retries"
     )
 
-    print("\n== peak RSS of the exporting process ==")
-    small, large = peak_rss(1_000), peak_rss(big_n)
+    print("\n== albums: peak RSS of the exporting process (LibraryAlbumsToS3Operator, JSONL to S3) ==")
+    small, large = peak_rss(1_000)["albums"], peak_rss(big_n)["albums"]
     for label, figures in (("1,000", small), (f"{big_n:,}", large)):
         print(
             f"{label:>8} albums: peak {figures['peak_rss_kib'] / 1024:7.1f} MiB "
             f"({figures['bytes'] / 2**20:.1f} MiB written in {figures['seconds']:.1f} s)"
         )
     print(f"difference: {(large['peak_rss_kib'] - small['peak_rss_kib']) / 1024:.1f} MiB (target <= 64 MiB)")
+
+
+def songs_speed(n: int) -> None:
+    print(f"== songs: fetch speed, {n:,} library songs, 30 ms latency ==")
+    with emulator_process(songs=n, albums=0, latency_ms=30) as conn:
+        os.environ.update(airflow_env(conn))
+        n_op, r_op, t_op, _ = concurrent("library-songs")
+        n_seq, r_seq, t_seq = sequential(
+            verbatim=False, listing="/v1/me/library/songs", reapply={"extend": "dateAdded"}
+        )
+    print(f"engine (8 in flight):                        {t_op:7.2f} s  {r_op:5d} requests  {n_op} songs")
+    print(f"sequential, limit=100 (+extend) re-applied: {t_seq:7.2f} s  {r_seq:5d} requests  {n_seq} songs")
+    print(f"engine / sequential: {t_op / t_seq:.3f} (goal <= 0.20); speed-up {t_seq / t_op:.1f}x")
+
+
+def songs_rss(big_n: int) -> None:
+    print("\n== songs: peak RSS of the exporting process (AppleMusicExportOperator to S3, fresh child) ==")
+    kinds = ("songs-jsonl", "songs-parquet")
+    small, large = peak_rss(1_000, kinds), peak_rss(big_n, kinds)
+    for kind in kinds:
+        label = kind.removeprefix("songs-").replace("jsonl", "JSONL").replace("parquet", "Parquet")
+        for n, figures in ((1_000, small[kind]), (big_n, large[kind])):
+            print(
+                f"{label:<8} {n:>8,} songs: peak {figures['peak_rss_kib'] / 1024:7.1f} MiB "
+                f"({figures['count']:,} written, {figures['bytes'] / 2**20:.1f} MiB "
+                f"in {figures['seconds']:.1f} s)"
+            )
+        diff = (large[kind]["peak_rss_kib"] - small[kind]["peak_rss_kib"]) / 1024
+        print(f"{label:<8} difference {big_n:,} - 1,000: {diff:.1f} MiB (goal <= 64 MiB)")
+
+
+def formats(n: int) -> None:
+    from airflow_provider_applemusic.export import content_type, encode
+    from airflow_provider_applemusic.operators.export import AppleMusicExportOperator
+    from airflow_provider_applemusic.writers import writer_for
+
+    print(f"\n== songs: rows written per second and file sizes, {n:,} songs, latency 0, local file ==")
+    print("(emulator on loopback with no latency and a local disk: the figures measure encoding and")
+    print(" writing more than fetching; 'encode+write' leaves the fetch out entirely)")
+    folder = tempfile.mkdtemp(prefix="applemusic-bench-formats-")
+    with emulator_process(songs=n, albums=0) as conn:
+        os.environ.update(airflow_env(conn))
+        from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
+
+        hook = AppleMusicHook(max_concurrency=8)
+        pager = hook.library_pager("library-songs", pages_in_flight=8)
+        started = time.monotonic()
+        pages = list(pager)
+        t_fetch = time.monotonic() - started
+        rows = sum(len(page) for page in pages)
+        print(f"fetch alone (engine, 8 in flight): {t_fetch:6.2f} s = {rows / t_fetch:9,.0f} rows/s")
+        print(f"{'encoding':<15} {'size':>10}  {'operator run':>26}  {'encode+write alone':>26}")
+        for label, file_format, compression, suffix in ENCODINGS:
+            name = f"songs-{label.lower().replace(' ', '-')}.{suffix}"
+            operator = AppleMusicExportOperator(
+                task_id="bench",
+                resource="library-songs",
+                path=os.path.join(folder, "op-" + name),
+                file_format=file_format,
+                compression=compression,
+            )
+            started = time.monotonic()
+            result = operator.execute({})  # type: ignore[arg-type]
+            t_op = time.monotonic() - started
+            writer = writer_for(
+                os.path.join(folder, "enc-" + name), None, content_type(file_format, compression)
+            )
+            started = time.monotonic()
+            size = writer.write(encode(iter(pages), "library-songs", file_format, compression), replace=True)
+            t_enc = time.monotonic() - started
+            assert result["count"] == rows
+            print(
+                f"{label:<15} {result['bytes'] / 2**20:6.1f} MiB  "
+                f"{t_op:6.2f} s {rows / t_op:9,.0f} rows/s  "
+                f"{t_enc:6.2f} s {rows / t_enc:9,.0f} rows/s"
+                + ("" if size == result["bytes"] else f" (encode+write size {size / 2**20:.1f} MiB)")
+            )
+        print(f"({rows:,} rows in each file)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (under a minute)")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="sections to run")
+    parser.add_argument("--child-export", metavar="KIND", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_export:
+        child_export(args.child_export)
+        return
+    album_speed_n = 5_000 if args.quick else 20_000
+    album_big_n = 20_000 if args.quick else 200_000
+    song_speed_n = 5_000 if args.quick else 100_000
+    song_big_n = 10_000 if args.quick else 200_000
+    format_n = 5_000 if args.quick else 100_000
+    begun = time.monotonic()
+    if "albums" in args.only:
+        albums(album_speed_n, album_big_n)
+        print()
+    if "songs-speed" in args.only:
+        songs_speed(song_speed_n)
+    if "songs-rss" in args.only:
+        songs_rss(song_big_n)
+    if "formats" in args.only:
+        formats(format_n)
+    print(f"\n(benchmark ran {time.monotonic() - begun:.0f} s)")
 
 
 if __name__ == "__main__":
