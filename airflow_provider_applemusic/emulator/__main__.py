@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--drop-every", type=int, default=0, help="every Nth connection dropped")
     parser.add_argument("--hidden-every", type=int, default=0, help="every Nth item of each listing hidden")
     parser.add_argument("--add-delay", type=float, default=3.0, help="seconds before adds appear")
+    parser.add_argument(
+        "--playlist-delay", type=float, default=2.0, help="seconds before a created playlist appears"
+    )
     parser.add_argument("--change-every", type=int, default=0, help="a listing changes every N of its pages")
     parser.add_argument("--retry-after", type=float, default=None, help="Retry-After on 429s")
     parser.add_argument(
@@ -94,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         drop_every=args.drop_every,
         hidden_every=args.hidden_every,
         add_delay=args.add_delay,
+        playlist_delay=args.playlist_delay,
         change_every=args.change_every,
         retry_after=args.retry_after,
         truncate_every=args.truncate_every,

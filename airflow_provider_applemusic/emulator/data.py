@@ -12,6 +12,15 @@ The three histories are views built from that state, newest first, each a short 
 :data:`HISTORY_CAPS` ``[recently-added]``), ``recently-played-tracks`` (catalog and library
 songs, from a play history generated from the seed, see :meth:`Library.play`) and
 ``heavy-rotation`` (catalog albums and playlists).
+
+Catalog songs carry an ``isrc`` and catalog albums a ``upc`` (12 digits, every
+:data:`EAN_EVERY` th a 13-digit EAN), indexed by :class:`CodeIndex` for the catalog's
+``filter[isrc]`` / ``filter[upc]`` look-ups; every :data:`SHARED_CODE_EVERY` th code is shared by
+several catalog items (a single and its album versions, editions of an album). Both are
+derived from the catalog id, never drawn from the library's random generator, so a seed gives
+the same library as before. Playlists the app creates through the API
+(:meth:`Library.create_playlist`) stay unpublished, out of every listing, until the server
+publishes them.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
 _ADJECTIVES = [
     "Blue",
@@ -110,6 +119,16 @@ APP_PLAYLIST_EVERY = 4
 EMPTY_PLAYLIST_EVERY = 3
 #: catalog items of each type generated beyond those in the library (plus a tenth of the library)
 _CATALOG_EXTRAS = {"albums": 100, "songs": 180, "playlists": 45, "music-videos": 45}
+#: every Nth distinct ISRC (and UPC) is shared by several catalog items
+SHARED_CODE_EVERY = 10
+#: at most this many catalog items share one code: songs (single and album versions),
+#: albums (editions)
+MAX_SHARING = {"songs": 3, "albums": 2}
+#: every Nth catalog album carries a 13-digit EAN instead of a 12-digit UPC
+EAN_EVERY = 7
+_ISRC_COUNTRIES = ("US", "GB", "FR", "DE", "SE", "JP", "CA", "NL", "QM")
+#: the catalog attribute holding each type's standard code
+CODE_ATTRIBUTE = {"songs": "isrc", "albums": "upc"}
 
 
 @dataclass(frozen=True)
@@ -164,6 +183,68 @@ PAGE_LIMITS: dict[str, tuple[int, int]] = {
 }
 KIND_BY_SEGMENT = {kind.segment: kind for kind in KINDS.values()}
 _KIND_BY_CATALOG = {kind.catalog_kind: kind for kind in KINDS.values() if kind.catalog_kind}
+
+
+def gtin_check_digit(payload: str) -> str:
+    """The GS1 check digit of a UPC/EAN payload (weights 3 and 1 from the right)."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(payload)))
+    return str(-total % 10)
+
+
+def make_isrc(catalog_id: str, year: int, attempt: int = 0) -> str:
+    """An ISRC derived from a catalog id: country, registrant, the release year's two digits, 5 digits."""
+    rng = random.Random(f"isrc:{catalog_id}:{attempt}")
+    registrant = "".join(rng.choice(string.ascii_uppercase + string.digits) for _ in range(3))
+    return f"{rng.choice(_ISRC_COUNTRIES)}{registrant}{year % 100:02d}{rng.randrange(100_000):05d}"
+
+
+def make_upc(catalog_id: str, attempt: int = 0) -> str:
+    """A UPC (12 digits) or, for every :data:`EAN_EVERY` th album id, an EAN (13), check digit included."""
+    rng = random.Random(f"upc:{catalog_id}:{attempt}")
+    length = 13 if int(catalog_id) % EAN_EVERY == 0 else 12
+    payload = str(rng.randint(1, 9)) + "".join(str(rng.randrange(10)) for _ in range(length - 2))
+    return payload + gtin_check_digit(payload)
+
+
+class CodeIndex:
+    """
+    Catalog ids by standard code (ISRC or UPC), in the order the catalog made them.
+
+    Codes are handed out as catalog items are made (:meth:`assign`); every ``share_every`` th
+    fresh code is reused by the next 1 to ``max_share - 1`` items, so those items share it.
+    """
+
+    def __init__(self, share_every: int, max_share: int) -> None:
+        self.share_every = share_every
+        self.max_share = max_share
+        self.ids: dict[str, list[str]] = {}
+        self._last: str | None = None
+        self._left = 0
+
+    def assign(self, catalog_id: str, fresh: Callable[[int], str]) -> tuple[str, str | None]:
+        """
+        The code of a new catalog item: a fresh one (``fresh(attempt)``, retried on collision)
+        or the previous one when it is shared; returns it and the first item sharing it (None:
+        the code is new).
+        """
+        if self._left and self._last is not None:
+            self._left -= 1
+            self.ids[self._last].append(catalog_id)
+            return self._last, self.ids[self._last][0]
+        attempt = 0
+        code = fresh(attempt)
+        while code in self.ids:
+            attempt += 1
+            code = fresh(attempt)
+        self.ids[code] = [catalog_id]
+        self._last = code
+        if len(self.ids) % self.share_every == 0:
+            self._left = random.Random(f"share:{code}").randint(1, self.max_share - 1)
+        return code, None
+
+    def lookup(self, codes: Iterable[str]) -> list[str]:
+        """The catalog ids of ``codes`` (matched exactly), in code order, each id once."""
+        return list(dict.fromkeys(i for code in codes for i in self.ids.get(code, ())))
 
 
 def sort_key(name: str, album_id: str) -> tuple[str, str]:
@@ -326,6 +407,12 @@ class Library:
     rotation: list[tuple[str, str]] = field(init=False)
     #: draws the histories, apart from ``rng``: the library a seed gives does not depend on them
     history_rng: random.Random = field(init=False)
+    #: catalog ids by ISRC (``songs``) and by UPC (``albums``)
+    codes: dict[str, CodeIndex] = field(init=False)
+    #: playlists the app created through the API, in creation order (published or not)
+    created: list[LibraryItem] = field(init=False)
+    #: ids of created playlists not yet in the listings (nor reachable by id)
+    unpublished: set[str] = field(init=False)
     _used_ids: set[str] = field(init=False)
     _recently_added: tuple[tuple[int, int], Collection] | None = field(init=False)
 
@@ -338,6 +425,9 @@ class Library:
         self.played = []
         self.rotation = []
         self.history_rng = random.Random(f"history:{self.seed}")
+        self.codes = {kind: CodeIndex(SHARED_CODE_EVERY, MAX_SHARING[kind]) for kind in CODE_ATTRIBUTE}
+        self.created = []
+        self.unpublished = set()
         self._used_ids = set()
         self._recently_added = None
 
@@ -440,8 +530,18 @@ class Library:
             }
         if rng.random() < 0.15:
             attributes["contentRating"] = "explicit"
+        self._give_code("albums", catalog_id, attributes, lambda attempt: make_upc(catalog_id, attempt))
         self.catalog["albums"][catalog_id] = attributes
         return catalog_id
+
+    def _give_code(
+        self, kind: str, catalog_id: str, attributes: dict[str, Any], fresh: Callable[[int], str]
+    ) -> None:
+        """
+        Set the item's ISRC or UPC (names stay as generated, so a seed lists the library in the
+        same order as before codes existed).
+        """
+        attributes[CODE_ATTRIBUTE[kind]] = self.codes[kind].assign(catalog_id, fresh)[0]
 
     def make_catalog_item(self, kind: str) -> str:
         """Create a catalog song, playlist or music video and return its id."""
@@ -466,7 +566,14 @@ class Library:
                 attributes["trackNumber"] = rng.randint(1, 16)
                 # derived from the id, not drawn from ``rng``: the generated library stays as it was
                 days = random.Random(f"release:{catalog_id}").randint(30, 20000)
-                attributes["releaseDate"] = (ADDED_EPOCH - dt.timedelta(days=days)).date().isoformat()
+                release = ADDED_EPOCH - dt.timedelta(days=days)
+                attributes["releaseDate"] = release.date().isoformat()
+                self._give_code(
+                    "songs",
+                    catalog_id,
+                    attributes,
+                    lambda attempt: make_isrc(catalog_id, release.year, attempt),
+                )
         self.catalog[kind][catalog_id] = attributes
         return catalog_id
 
@@ -572,6 +679,59 @@ class Library:
         item = self._put("library-playlists", None, attributes, library_id, when, sort)
         self._fill_playlist(item)
         return item
+
+    def create_playlist(self, name: str, description: str | None, when: dt.datetime) -> LibraryItem:
+        """
+        A playlist the app creates through the API (``canEdit``, no catalog id, never hidden):
+        unpublished, so out of every listing, until :meth:`publish_playlist`. Its tracks
+        collection exists at once (empty).
+        """
+        library_id = self._new_fast_id("p.", 14)
+        attributes: dict[str, Any] = {
+            "name": name,
+            "canEdit": True,
+            "isPublic": False,
+            "hasCatalog": False,
+            "playParams": {"id": library_id, "kind": "playlist", "isLibrary": True},
+        }
+        if description is not None:
+            attributes["description"] = {"standard": description}
+        _, added = self._stamp(self.collections["library-playlists"], attributes, when)
+        item = LibraryItem(library_id, None, attributes, False, "library-playlists", added)
+        self.tracks[library_id] = Collection(PLAYLIST_TRACKS, by_name=False)
+        self.created.append(item)
+        self.unpublished.add(library_id)
+        return item
+
+    def publish_playlist(self, library_id: str) -> None:
+        """Put a created playlist into the listings (it appears, reachable by id)."""
+        if library_id in self.unpublished:
+            self.unpublished.discard(library_id)
+            item = next(i for i in self.created if i.library_id == library_id)
+            self.collections["library-playlists"].add(item)
+
+    def append_tracks(
+        self, library_id: str, songs: Iterable[tuple[str, str]], when: dt.datetime
+    ) -> list[str]:
+        """
+        Append songs to a playlist, in order, duplicates kept; catalog songs not in the library
+        are added to it first. ``songs``: ``(type, id)``, ``songs`` (a catalog id) or
+        ``library-songs`` (a library id); unknown ids are skipped. Returns the library song ids
+        appended.
+        """
+        tracks = self.tracks[library_id]
+        library_songs = self.collections["library-songs"]
+        appended = []
+        for kind, song_id in songs:
+            if kind == "songs":
+                if song_id not in self.catalog["songs"]:
+                    continue
+                song_id = self.add_item("songs", song_id, when)
+            elif song_id not in library_songs:
+                continue
+            tracks.add(library_songs.items[song_id])
+            appended.append(song_id)
+        return appended
 
     def _add_artist(self, sort: bool) -> LibraryItem:
         rng = self.rng
@@ -855,7 +1015,7 @@ class Library:
     def listing(self, resource: str, parent_id: str | None = None) -> Collection | None:
         """The collection a listing pages (None: no such playlist); a history's current view."""
         if resource == PLAYLIST_TRACKS:
-            return self.tracks.get(str(parent_id))
+            return None if parent_id in self.unpublished else self.tracks.get(str(parent_id))
         if resource in HISTORIES:
             return self._history(resource)
         return self.collections[resource]

@@ -6,6 +6,12 @@ listing) live in :mod:`airflow_provider_applemusic.emulator.data`. Every library
 (albums, songs, artists, playlists, music videos, a playlist's tracks) and each history
 (recently added, recently played tracks, heavy rotation) goes through one handler,
 :meth:`AppleMusicEmulator._listing`, so each has the same quirks.
+
+The writes a migration pipeline makes are served too: catalog look-ups by ISRC and UPC
+(``filter[isrc]`` / ``filter[upc]``, at most :data:`CODE_BATCH_LIMIT` codes a request),
+playlist creation (``POST /v1/me/library/playlists``, visible after ``playlist_delay``) and
+appending tracks (``POST /v1/me/library/playlists/{id}/tracks``, only to ``canEdit``
+playlists), with the ``500_applied`` fault: carried out, answered 500.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 from airflow_provider_applemusic.emulator.data import (
     CATALOG_TYPES,
+    CODE_ATTRIBUTE,
     HEAVY_ROTATION,
     KIND_BY_SEGMENT,
     KINDS,
@@ -41,18 +48,44 @@ from airflow_provider_applemusic.emulator.data import (
 MAX_TOKEN_LIFETIME_SECONDS = 15_552_000
 _REASONS = {
     200: "OK",
+    201: "Created",
     202: "Accepted",
+    204: "No Content",
     400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    413: "Payload Too Large",
     429: "Too Many Requests",
     500: "Internal Server Error",
     503: "Service Unavailable",
     504: "Gateway Timeout",
 }
-FAULT_KINDS = ("404", "429", "500", "503", "504", "drop", "slow", "truncate", "no_data", "not_json")
+FAULT_KINDS = (
+    "404",
+    "429",
+    "500",
+    "500_applied",
+    "503",
+    "504",
+    "drop",
+    "slow",
+    "truncate",
+    "no_data",
+    "not_json",
+)
+#: codes a ``filter[isrc]`` / ``filter[upc]`` look-up takes at most. Apple documents no limit;
+#: 25 is the provider's choice (short URLs, small answers when one ISRC maps to several songs),
+#: enforced here so a client that sends more is caught: 400 naming the filter.
+CODE_BATCH_LIMIT = 25
+#: the catalog filter each catalog type accepts
+CODE_FILTERS = {kind: f"filter[{attribute}]" for kind, attribute in CODE_ATTRIBUTE.items()}
+#: request bodies larger than this answer 413
+MAX_BODY_BYTES = 1 << 20
+PLAYLISTS_PATH = "/v1/me/library/playlists"
+#: track types a playlist write accepts
+TRACK_TYPES = ("songs", "library-songs")
 LIBRARY_PREFIX = "/v1/me/library/"
 #: the history listings outside ``/v1/me/library/``, by path
 HISTORY_PATHS = {
@@ -78,6 +111,9 @@ class EmulatorStats:
     library_pages: list[tuple[int, str | None]] = field(default_factory=list)
     #: library listing requests by path (``/v1/me/library/songs``, a playlist's tracks, ...)
     listing_paths: collections.Counter[str] = field(default_factory=collections.Counter)
+    #: playlist writes carried out (answered 2xx or by ``500_applied``): ``create`` and
+    #: ``append``
+    playlist_writes: collections.Counter[str] = field(default_factory=collections.Counter)
 
 
 @dataclass
@@ -134,6 +170,20 @@ class AppleMusicEmulator:
     page, at most 20, no ``meta.total``). Like the library they need the Music User Token and
     a subscription; an empty history answers 404.
 
+    Migration writes: ``GET /v1/catalog/{sf}/songs?filter[isrc]=A,B`` and
+    ``/albums?filter[upc]=X,Y`` answer the catalog items with those codes (matched exactly as
+    sent; unknown codes absent, 200 with empty ``data`` when none match; some ISRCs map to
+    several songs, some UPCs to two albums), at most :data:`CODE_BATCH_LIMIT` codes a request
+    (400 naming the filter), never with ``ids``. ``POST /v1/me/library/playlists`` (JSON body:
+    ``attributes.name``, optional ``attributes.description``, optional
+    ``relationships.tracks.data``) answers 201 with the new library playlist (``canEdit``),
+    which appears in the listings and by id only ``playlist_delay`` seconds later (404 until
+    then, appending to it included). ``POST /v1/me/library/playlists/{id}/tracks`` (body
+    ``{"data": [{"id", "type": "songs" | "library-songs"}]}``) appends in order, duplicates
+    kept, adding catalog songs to the library, and answers 204; a playlist without ``canEdit``
+    answers 403. In both, ids the service does not know are skipped silently; a body that is not
+    JSON or not of that shape answers 400, PUT 405, a trailing slash 400.
+
     :param albums: library albums to generate.
     :param songs: library songs to generate (every 20th an upload, without catalog id).
     :param artists: library artists to generate.
@@ -143,6 +193,8 @@ class AppleMusicEmulator:
     :param history: songs in the play history (``recent/played/tracks``), at most 50; drawn
         from the seed, about one in four a library song. :meth:`play` adds to it.
     :param heavy_rotation: catalog albums and playlists in heavy rotation, at most 20.
+    :param playlist_delay: seconds before a playlist created through the API appears in the
+        listings and by id.
     :param seed: seed of the generated library, catalog, key and tokens.
     :param latency_ms: added latency of every response.
     :param rate_limit: requests a second above which it answers 429 without ``Retry-After``.
@@ -188,6 +240,7 @@ class AppleMusicEmulator:
         playlist_tracks: int = 8,
         history: int = 30,
         heavy_rotation: int = 12,
+        playlist_delay: float = 2.0,
     ) -> None:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ec
@@ -197,6 +250,7 @@ class AppleMusicEmulator:
         self.fail_every = fail_every
         self.drop_every = drop_every
         self.add_delay = add_delay
+        self.playlist_delay = playlist_delay
         self.change_every = change_every
         self.retry_after = retry_after
         if user_token_refusal not in (401, 403):
@@ -224,6 +278,8 @@ class AppleMusicEmulator:
         self._library.populate(albums, songs, artists, playlists, music_videos)
         self._library.populate_history(history, heavy_rotation)
         self._pending: list[tuple[float, str, str]] = []
+        #: created playlists not visible yet: ``(monotonic time due, library id)``
+        self._pending_playlists: list[tuple[float, str]] = []
         self._seen_tokens: set[str] = set()
         self._revoked_tokens: set[str] = set()
         self._valid_tokens: dict[str, float] = {}
@@ -409,6 +465,72 @@ class AppleMusicEmulator:
             self._materialize()
             return dict(self._library.in_library[kind])
 
+    def _codes(self, kind: str, ambiguous: bool | None, in_library: bool | None) -> list[str]:
+        with self._lock:
+            self._materialize()
+            owned = self._library.in_library[kind]
+            return [
+                code
+                for code, ids in self._library.codes[kind].ids.items()
+                if (ambiguous is None or (len(ids) > 1) == ambiguous)
+                and (in_library is None or any(i in owned for i in ids) == in_library)
+            ]
+
+    def isrcs(self, ambiguous: bool | None = None, in_library: bool | None = None) -> list[str]:
+        """
+        The catalog's ISRCs, in the order the catalog made them: all, or only those shared by
+        several songs (``ambiguous=True``) or by one (``False``); only those with at least one
+        of their songs in the library (``in_library=True``) or none (``False``).
+        """
+        return self._codes("songs", ambiguous, in_library)
+
+    def upcs(self, ambiguous: bool | None = None, in_library: bool | None = None) -> list[str]:
+        """The catalog's UPCs and EANs, filtered like :meth:`isrcs` (albums instead of songs)."""
+        return self._codes("albums", ambiguous, in_library)
+
+    def songs_for_isrc(self, isrc: str) -> list[str]:
+        """The catalog song ids with this ISRC (exactly as given), in catalog order; [] if none."""
+        with self._lock:
+            return list(self._library.codes["songs"].ids.get(isrc, ()))
+
+    def albums_for_upc(self, upc: str) -> list[str]:
+        """The catalog album ids with this UPC or EAN (exactly as given); [] if none."""
+        with self._lock:
+            return list(self._library.codes["albums"].ids.get(upc, ()))
+
+    def playlist_tracks(self, playlist_id: str) -> list[str]:
+        """
+        What a library playlist holds, in order, duplicates included: catalog song ids (a
+        library id for an upload). Also for a created playlist not visible yet.
+        """
+        with self._lock:
+            tracks = self._library.tracks.get(playlist_id)
+            if tracks is None:
+                raise ValueError(f"no library playlist {playlist_id!r}")
+            return [item.catalog_id or item.library_id for item in tracks.ordered()]
+
+    def created_playlists(self) -> list[dict[str, Any]]:
+        """
+        The playlists created through ``POST /v1/me/library/playlists``, in creation order:
+        ``{"id", "name", "description" (str or None), "visible" (in the listings yet),
+        "tracks" (as :meth:`playlist_tracks`)}``.
+        """
+        with self._lock:
+            self._materialize()
+            playlists = self._library.collections["library-playlists"]
+            return [
+                {
+                    "id": item.library_id,
+                    "name": item.attributes["name"],
+                    "description": item.attributes.get("description", {}).get("standard"),
+                    "visible": item.library_id in playlists,
+                    "tracks": self.playlist_tracks(item.library_id)
+                    if item.library_id in self._library.tracks
+                    else [],
+                }
+                for item in self._library.created
+            ]
+
     def revoke_developer_tokens(self) -> None:
         """Refuse (401) every developer token presented so far; fresh tokens are accepted."""
         with self._lock:
@@ -426,9 +548,11 @@ class AppleMusicEmulator:
         ``offset`` equal to ``offset``) with a fault.
 
         Kinds: ``404`` (code 40400, as a truncated listing page), ``429`` (no Retry-After),
-        ``500`` (code 50001), ``503``, ``504`` (gateway timeout), ``drop`` (connection closed
-        without an answer), ``slow`` (answer after 60 s), ``truncate`` (200 with half a body),
-        ``no_data`` (200 whose body lacks ``data``), ``not_json`` (200 with HTML).
+        ``500`` (code 50001), ``500_applied`` (the request is carried out as usual, a playlist
+        created or tracks appended, then answered 500 with code 50001: a write that failed but
+        was applied), ``503``, ``504`` (gateway timeout), ``drop`` (connection closed without an
+        answer), ``slow`` (answer after 60 s), ``truncate`` (200 with half a body), ``no_data``
+        (200 whose body lacks ``data``), ``not_json`` (200 with HTML).
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}, got {kind!r}")
@@ -476,13 +600,15 @@ class AppleMusicEmulator:
                     if ":" in line:
                         name, value = line.split(":", 1)
                         headers[name.strip().lower()] = value.strip()
-                length = int(headers.get("content-length") or 0)
-                if length:
-                    try:
-                        await reader.readexactly(length)
-                    except (asyncio.IncompleteReadError, ConnectionError):
-                        return
-                response = await self._respond(method, target, headers)
+                try:
+                    body_read = await self._read_body(reader, headers)
+                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+                    return
+                if isinstance(body_read, _Response):  # framing unknown: answer, then close
+                    writer.write(self._head(body_read.status, {}, len(body_read.body)) + body_read.body)
+                    await writer.drain()
+                    return
+                response = await self._respond(method, target, headers, body_read)
                 if response.drop:
                     writer.transport.abort()
                     return
@@ -504,6 +630,38 @@ class AppleMusicEmulator:
             writer.transport.abort()
 
     @staticmethod
+    async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes | _Response:
+        """
+        The request body, by ``Content-Length`` or chunked; a 400 (bad framing) or 413 (over
+        :data:`MAX_BODY_BYTES`) response instead when it cannot or should not be read.
+        """
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            chunks: list[bytes] = []
+            size = 0
+            while True:
+                line = await reader.readuntil(b"\r\n")
+                try:
+                    length = int(line.split(b";", 1)[0].strip() or b"x", 16)
+                except ValueError:
+                    return _error(400, "Bad Request", "Malformed chunked body.", "40000")
+                size += length
+                if length < 0 or size > MAX_BODY_BYTES:
+                    return _error(413, "Payload Too Large", "Request body too large.", "41300")
+                if length == 0:
+                    while (await reader.readuntil(b"\r\n")) != b"\r\n":  # trailers
+                        pass
+                    return b"".join(chunks)
+                chunks.append(await reader.readexactly(length))
+                await reader.readexactly(2)
+        raw = headers.get("content-length") or "0"
+        if not raw.isdigit():
+            return _error(400, "Bad Request", "Invalid Content-Length.", "40000")
+        length = int(raw)
+        if length > MAX_BODY_BYTES:
+            return _error(413, "Payload Too Large", "Request body too large.", "41300")
+        return await reader.readexactly(length) if length else b""
+
+    @staticmethod
     def _head(status: int, headers: dict[str, str], length: int) -> bytes:
         lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}"]
         merged = {"Content-Type": "application/json;charset=utf-8", **headers}
@@ -511,7 +669,9 @@ class AppleMusicEmulator:
         lines += [f"{name}: {value}" for name, value in merged.items()]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
-    async def _respond(self, method: str, target: str, headers: dict[str, str]) -> _Response:
+    async def _respond(
+        self, method: str, target: str, headers: dict[str, str], body: bytes = b""
+    ) -> _Response:
         with self._lock:
             self.stats.requests += 1
             self.stats.in_flight += 1
@@ -521,7 +681,7 @@ class AppleMusicEmulator:
             if self.latency_ms:
                 await asyncio.sleep(self.latency_ms / 1000)
             with self._lock:
-                response, slow = self._handle(number, method, target, headers)
+                response, slow = self._handle(number, method, target, headers, body)
             if slow:
                 await asyncio.sleep(60)
             with self._lock:
@@ -547,7 +707,7 @@ class AppleMusicEmulator:
         return None
 
     def _handle(
-        self, number: int, method: str, target: str, headers: dict[str, str]
+        self, number: int, method: str, target: str, headers: dict[str, str], body: bytes = b""
     ) -> tuple[_Response, bool]:
         parts = urlsplit(target)
         path = parts.path
@@ -580,7 +740,9 @@ class AppleMusicEmulator:
         self._materialize()
         if fault == "404":
             return _error(404, "Resource Not Found", "Resource Not Found", "40400"), False
-        response = self._route(method, path, query, headers)
+        response = self._route(method, path, query, headers, body)
+        if fault == "500_applied":  # carried out above; the client is told it failed
+            return _error(500, "Upstream Service Error", "Upstream service error.", "50001"), False
         if fault == "truncate" and response.status == 200:
             response.truncate = True
         elif fault == "no_data" and response.status == 200:
@@ -646,7 +808,9 @@ class AppleMusicEmulator:
 
     # -- routes --------------------------------------------------------------------------
 
-    def _route(self, method: str, path: str, query: dict[str, str], headers: dict[str, str]) -> _Response:
+    def _route(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes = b""
+    ) -> _Response:
         segments = [s for s in path.split("/") if s]
         if segments[:2] == ["v1", "me"]:
             denied = self._check_user_token(headers)
@@ -663,6 +827,8 @@ class AppleMusicEmulator:
                 if method != "POST":
                     return _error(405, "Method Not Allowed", "Use POST.", "40500")
                 return self._add(query)
+            if segments[:4] == ["v1", "me", "library", "playlists"] and method != "GET":
+                return self._playlist_write(method, path, segments[4:], body)
             if method != "GET":
                 return _error(405, "Method Not Allowed", "Use GET.", "40500")
             if segments == ["v1", "me", "storefront"]:
@@ -842,7 +1008,114 @@ class AppleMusicEmulator:
                     self._pending.append((due, kind, catalog_id))
         return _Response(202, b"")
 
+    # -- playlist writes ---------------------------------------------------------------
+
+    def _playlist_write(self, method: str, path: str, rest: list[str], body: bytes) -> _Response:
+        """
+        Writes under ``/v1/me/library/playlists``: POST creates (no more segments) or appends
+        (``{id}/tracks``); anything else 405; a trailing slash 400, like ``/v1/me/library``.
+        """
+        writable = not rest or (len(rest) == 2 and rest[1] == "tracks")
+        if method != "POST" or not writable:
+            allowed = "GET or POST" if writable else "GET"
+            return _error(405, "Method Not Allowed", f"Use {allowed}.", "40500")
+        if path.endswith("/"):
+            return _error(400, "Invalid Request", f"No resource at {path}.", "40000")
+        payload = self._json_body(body)
+        if isinstance(payload, _Response):
+            return payload
+        if not rest:
+            return self._create_playlist(payload)
+        return self._append_tracks(rest[0], payload)
+
+    @staticmethod
+    def _json_body(body: bytes) -> dict[str, Any] | _Response:
+        """The request body as a JSON object, or a 400."""
+        try:
+            payload = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return _error(400, "Invalid Request Body", "The request body is not valid JSON.", "40007")
+        if not isinstance(payload, dict):
+            return _error(400, "Invalid Request Body", "The request body must be a JSON object.", "40007")
+        return payload
+
+    @staticmethod
+    def _track_entries(data: Any, pointer: str) -> list[tuple[str, str]] | _Response:
+        """``[{"id", "type"}]`` as ``(type, id)`` pairs, or a 400 naming ``pointer``."""
+        if not isinstance(data, list) or not all(
+            isinstance(entry, dict)
+            and isinstance(entry.get("id"), str)
+            and entry["id"]
+            and entry.get("type") in TRACK_TYPES
+            for entry in data
+        ):
+            return _error(
+                400,
+                "Invalid Request Body",
+                f"{pointer} must be a list of {{id, type}} with type one of {', '.join(TRACK_TYPES)}.",
+                "40007",
+                pointer,
+            )
+        return [(entry["type"], entry["id"]) for entry in data]
+
+    def _create_playlist(self, payload: dict[str, Any]) -> _Response:
+        attributes = payload.get("attributes")
+        if not isinstance(attributes, dict):
+            attributes = {}
+        name, description = attributes.get("name"), attributes.get("description")
+        if not isinstance(name, str) or not name.strip():
+            return _error(
+                400, "Invalid Request Body", "attributes.name is required.", "40007", "attributes.name"
+            )
+        if description is not None and not isinstance(description, str):
+            return _error(
+                400,
+                "Invalid Request Body",
+                "attributes.description must be a string.",
+                "40007",
+                "attributes.description",
+            )
+        relationships = payload.get("relationships") or {}
+        tracks = relationships.get("tracks", {}) if isinstance(relationships, dict) else None
+        data = tracks.get("data", []) if isinstance(tracks, dict) else None
+        entries = self._track_entries(data, "relationships.tracks.data")
+        if isinstance(entries, _Response):
+            return entries
+        now = dt.datetime.now(dt.timezone.utc)
+        playlist = self._library.create_playlist(name, description, now)
+        self._library.append_tracks(playlist.library_id, entries, now)
+        self._pending_playlists.append((time.monotonic() + self.playlist_delay, playlist.library_id))
+        self.stats.playlist_writes["create"] += 1
+        if self.playlist_delay <= 0:
+            self._materialize()
+        return _json(201, {"data": [self._library.item_resource(playlist, False)]})
+
+    def _append_tracks(self, playlist_id: str, payload: dict[str, Any]) -> _Response:
+        playlist = self._library.collections["library-playlists"].items.get(playlist_id)
+        if playlist is None or playlist.hidden:
+            return _error(404, "Resource Not Found", f"Resource with id {playlist_id} not found", "40400")
+        if not playlist.attributes.get("canEdit"):
+            return _error(
+                403,
+                "Forbidden",
+                "Only playlists created by this app can be changed (canEdit is false).",
+                "40300",
+            )
+        entries = self._track_entries(payload.get("data"), "data")
+        if isinstance(entries, _Response):
+            return entries
+        if not entries:
+            return _error(400, "Invalid Request Body", "data must name at least one track.", "40007", "data")
+        self._library.append_tracks(playlist_id, entries, dt.datetime.now(dt.timezone.utc))
+        self.stats.playlist_writes["append"] += 1
+        return _Response(204, b"")
+
     def _materialize(self) -> None:
+        if self._pending_playlists:
+            now = time.monotonic()
+            for _due, library_id in [p for p in self._pending_playlists if p[0] <= now]:
+                self._library.publish_playlist(library_id)
+            self._pending_playlists = [p for p in self._pending_playlists if p[0] > now]
         if not self._pending:
             return
         now = time.monotonic()
@@ -855,11 +1128,18 @@ class AppleMusicEmulator:
             self._library.add_item(kind, catalog_id, moment)
 
     def _catalog(self, storefront: str, kind: str, query: dict[str, str]) -> _Response:
-        ids = [i for i in query.get("ids", "").split(",") if i]
-        if not ids:
-            return _error(400, "Invalid Parameter Value", "ids is required", "40005", "ids")
-        if len(ids) > 100:
-            return _error(400, "Invalid Parameter Value", "At most 100 ids are allowed", "40005", "ids")
+        filters = sorted(key for key in query if key.startswith("filter["))
+        if filters:
+            ids_or_error = self._filtered_ids(kind, filters, query)
+            if isinstance(ids_or_error, _Response):
+                return ids_or_error
+            ids = ids_or_error
+        else:
+            ids = [i for i in query.get("ids", "").split(",") if i]
+            if not ids:
+                return _error(400, "Invalid Parameter Value", "ids is required", "40005", "ids")
+            if len(ids) > 100:
+                return _error(400, "Invalid Parameter Value", "At most 100 ids are allowed", "40005", "ids")
         relate = query.get("relate") == "library"
         data = []
         for catalog_id in ids:
@@ -876,3 +1156,33 @@ class AppleMusicEmulator:
                 }
             data.append(resource)
         return _json(200, {"data": data})
+
+    def _filtered_ids(self, kind: str, filters: list[str], query: dict[str, str]) -> list[str] | _Response:
+        """
+        The catalog ids a ``filter[isrc]`` (songs) or ``filter[upc]`` (albums) look-up names,
+        codes matched exactly; a 400 when combined with ``ids``, for another filter, with no
+        code or with more than :data:`CODE_BATCH_LIMIT`.
+        """
+        if "ids" in query:
+            return _error(
+                400, "Invalid Parameter Value", "ids cannot be combined with a filter", "40005", "ids"
+            )
+        expected = CODE_FILTERS.get(kind)
+        for name in filters:
+            if name != expected:
+                return _error(
+                    400, "Invalid Parameter Value", f"{name} is not supported for {kind}", "40005", name
+                )
+        assert expected is not None
+        codes = [c for c in query[expected].split(",") if c]
+        if not codes:
+            return _error(400, "Invalid Parameter Value", f"{expected} needs a value", "40005", expected)
+        if len(codes) > CODE_BATCH_LIMIT:
+            return _error(
+                400,
+                "Invalid Parameter Value",
+                f"At most {CODE_BATCH_LIMIT} values are allowed",
+                "40005",
+                expected,
+            )
+        return self._library.codes[kind].lookup(codes)
