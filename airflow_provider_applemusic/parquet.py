@@ -173,7 +173,8 @@ def parquet_stream(
 ) -> Iterator[bytes]:
     """
     Write ``batches`` of ``resource`` as Parquet and yield the bytes as each row group is
-    written: memory holds at most one row group. The same input gives the same bytes.
+    written. Each incoming batch becomes Arrow arrays at once (compact, unlike Python objects),
+    so memory holds about one row group in Arrow form. The same input gives the same bytes.
     """
     schema = schema_for(resource)
     import pyarrow as pa
@@ -185,32 +186,40 @@ def parquet_stream(
     getters = [columns[name][1] for name in names]
     sink = _Drain()
     writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema, compression=compression or "none")
-    rows: list[list[Any]] = [[] for _ in range(len(names) + 1)]
-    pending_bytes = 0
+    pending: list[pa.RecordBatch] = []
+    pending_rows = pending_bytes = 0
 
-    def flush() -> bytes:
-        nonlocal rows, pending_bytes
-        table = pa.Table.from_arrays(
-            [pa.array(values, type=field.type) for values, field in zip(rows, schema, strict=True)],
-            schema=schema,
-        )
-        writer.write_table(table, row_group_size=max(1, table.num_rows))
-        rows = [[] for _ in range(len(names) + 1)]
-        pending_bytes = 0
+    def to_arrow(items: list[dict[str, Any]]) -> pa.RecordBatch:
+        arrays = [
+            pa.array([_typed(get(item), kind) for item in items], type=kind)
+            for kind, get in zip(kinds, getters, strict=True)
+        ]
+        arrays.append(pa.array([json.dumps(item, ensure_ascii=False) for item in items], type=pa.string()))
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    def flush(rows: int) -> bytes:
+        """Write the first ``rows`` pending rows as one row group; keep the rest pending."""
+        nonlocal pending, pending_rows, pending_bytes
+        table = pa.Table.from_batches(pending, schema=schema)
+        writer.write_table(table.slice(0, rows), row_group_size=max(1, rows))
+        rest = table.slice(rows)
+        pending = rest.combine_chunks().to_batches() if rest.num_rows else []
+        pending_rows = rest.num_rows
+        pending_bytes = sum(batch.nbytes for batch in pending)
         return sink.drain()
 
     try:
-        for batch in batches:
-            for item in batch:
-                text = json.dumps(item, ensure_ascii=False)
-                for index, (kind, get) in enumerate(zip(kinds, getters, strict=True)):
-                    rows[index].append(_typed(get(item), kind))
-                rows[-1].append(text)
-                pending_bytes += len(text)
-                if len(rows[-1]) >= ROW_GROUP_ROWS or pending_bytes >= ROW_GROUP_BYTES:
-                    yield flush()
-        if rows[-1]:
-            yield flush()
+        for items in batches:
+            if not items:
+                continue
+            batch = to_arrow(items)
+            pending.append(batch)
+            pending_rows += batch.num_rows
+            pending_bytes += batch.nbytes
+            while pending_rows >= ROW_GROUP_ROWS or pending_bytes >= ROW_GROUP_BYTES:
+                yield flush(min(pending_rows, ROW_GROUP_ROWS))
+        if pending_rows:
+            yield flush(pending_rows)
     finally:
         writer.close()
     yield sink.drain()

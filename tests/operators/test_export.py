@@ -318,3 +318,18 @@ def test_dag_runs_export_songs_to_parquet(start_emulator: Any, load_dag: Any, tm
             "compression": "zstd",
             "skipped_without_date_added": 0,
         }
+
+
+def test_parquet_row_groups_are_cut_at_the_row_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow.parquet as pq
+
+    from airflow_provider_applemusic import parquet
+
+    monkeypatch.setattr(parquet, "ROW_GROUP_ROWS", 70)
+    songs = [{"id": f"i.{n}", "type": "library-songs", "attributes": {"name": f"s{n}"}} for n in range(250)]
+    pages = [songs[start : start + 25] for start in range(0, 250, 25)]
+    body = b"".join(parquet.parquet_stream(pages, "library-songs", "zstd"))
+    meta = pq.ParquetFile(io.BytesIO(body)).metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [70, 70, 70, 40]
+    assert pq.read_table(io.BytesIO(body)).column("id").to_pylist() == [s["id"] for s in songs]
+    assert b"".join(parquet.parquet_stream(pages, "library-songs", "zstd")) == body
