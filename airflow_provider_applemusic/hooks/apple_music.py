@@ -23,6 +23,7 @@ from airflow_provider_applemusic.exceptions import (
     AppleMusicConfigError,
     AppleMusicDeveloperTokenError,
     AppleMusicError,
+    AppleMusicRateLimitError,
     AppleMusicRequestError,
     AppleMusicSubscriptionError,
     AppleMusicUserTokenError,
@@ -142,6 +143,13 @@ def _retry_logger(
         log("Retrying in %.2f s: %s", sleep, err.reason)
 
     return on_retry
+
+
+def _unless_idempotent(err: TransientError, idempotent: bool) -> AppleMusicError:
+    """A transient failure of a write that may have been applied is final: read back, not resend."""
+    if idempotent or err.remint or isinstance(err.final, AppleMusicRateLimitError):
+        return err
+    return err.final
 
 
 class _AppleMusicHookBase(BaseHook):
@@ -302,6 +310,8 @@ class AppleMusicHook(_AppleMusicHookBase):
         expect_json: bool = True,
         expect_data: bool = False,
         listing_offset: int | None = None,
+        json_body: Any = None,
+        idempotent: bool = True,
     ) -> Any:
         """
         Send one API request under the retry policy and return its decoded JSON body.
@@ -318,6 +328,10 @@ class AppleMusicHook(_AppleMusicHookBase):
             does not is retried like a damaged answer.
         :param listing_offset: the request is a page of a library listing at this offset: a 404
             at offset 0 is an empty collection, a 404 past it a truncation (retried).
+        :param json_body: a JSON request body (writes).
+        :param idempotent: False for a write that must not be sent twice blindly: a 5xx, a
+            timeout or a dropped connection may have been applied, so it is raised at once for
+            the caller to read back; 429s and a 401's re-mint (never applied) are still retried.
         """
         from tenacity import Retrying
 
@@ -341,13 +355,21 @@ class AppleMusicHook(_AppleMusicHookBase):
             with self.concurrency.slot() as slot:
                 try:
                     response = self.session.request(
-                        method, url, params=params, headers=headers, timeout=settings.timeout_seconds
+                        method,
+                        url,
+                        params=params,
+                        json=json_body,
+                        headers=headers,
+                        timeout=settings.timeout_seconds,
                     )
                     body = response.content
                 except requests.RequestException as err:
-                    raise connection_failure(method, path, err) from None
+                    raise _unless_idempotent(connection_failure(method, path, err), idempotent) from None
                 slot.status = response.status_code
-            return attempts.evaluate(token, response.status_code, response.headers, body)
+            try:
+                return attempts.evaluate(token, response.status_code, response.headers, body)
+            except TransientError as err:
+                raise _unless_idempotent(err, idempotent) from None
 
         on_retry = _retry_logger(self.concurrency.note_retry, self.log.warning)
         try:
@@ -632,6 +654,58 @@ class AppleMusicHook(_AppleMusicHookBase):
                         by_code[code] += found
             resolved[param] = by_code
         return resolved
+
+    # -- playlists -------------------------------------------------------------------------
+
+    def get_library_playlist(self, playlist_id: str) -> dict[str, Any] | None:
+        """One library playlist (``GET /v1/me/library/playlists/{id}``), or None when not found."""
+        listing_resource("library-playlist-tracks").listing_path(playlist_id)  # checks the id
+        path = f"{listing_resource('library-playlists').path}/{playlist_id}"
+        try:
+            body = self.request("GET", path, expect_data=True)
+        except AppleMusicRequestError as err:
+            if err.status == 404:
+                return None
+            raise
+        data = body.get("data") or []
+        return dict(data[0]) if data else None
+
+    def create_library_playlist(
+        self, name: str, *, description: str | None = None, tracks: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        """
+        Create a library playlist (``POST /v1/me/library/playlists``) holding ``tracks``.
+
+        Not retried on 5xx, timeouts or dropped connections: the service may have created it
+        all the same (``CreateLibraryPlaylistOperator`` is the safe way). It takes a while to
+        appear in the listing.
+
+        :param name: the playlist's name.
+        :param description: its description.
+        :param tracks: catalog song ids, in order.
+        :return: the new playlist resource.
+        """
+        attributes: dict[str, Any] = {"name": name}
+        if description:
+            attributes["description"] = description
+        body: dict[str, Any] = {"attributes": attributes}
+        songs = [{"id": str(song), "type": "songs"} for song in tracks]
+        if songs:
+            body["relationships"] = {"tracks": {"data": songs}}
+        answer = self.request(
+            "POST", "/v1/me/library/playlists", json_body=body, expect_data=True, idempotent=False
+        )
+        return dict(answer["data"][0])
+
+    def append_playlist_tracks(self, playlist_id: str, tracks: Iterable[str]) -> None:
+        """
+        Append catalog songs to a library playlist the app created
+        (``POST /v1/me/library/playlists/{id}/tracks``). Not retried on 5xx, timeouts or dropped
+        connections: read the tracks back before sending again.
+        """
+        path = listing_resource("library-playlist-tracks").listing_path(playlist_id)
+        body = {"data": [{"id": str(song), "type": "songs"} for song in tracks]}
+        self.request("POST", path, json_body=body, expect_json=False, idempotent=False)
 
     def get_storefront(self) -> str:
         """Return the user's storefront id (``GET /v1/me/storefront``), e.g. ``us``."""

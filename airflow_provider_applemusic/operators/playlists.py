@@ -1,0 +1,310 @@
+"""Library playlists built safely: create once across retries, append each song once."""
+
+from __future__ import annotations
+
+import time
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_applemusic.codes import choose, normalize_codes
+from airflow_provider_applemusic.connection import DEFAULT_CONN_ID
+from airflow_provider_applemusic.exceptions import (
+    AppleMusicConfigError,
+    AppleMusicError,
+    AppleMusicRequestError,
+)
+from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
+from airflow_provider_applemusic.ids import chunks, normalize_ids
+from airflow_provider_applemusic.validation import validate_storefront
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from airflow.sdk import Context
+
+IF_EXISTS = ("reuse", "create", "fail")
+#: the task state store key of the playlist a task created (kept across its retries)
+PLAYLIST_STATE_KEY = "applemusic.playlist_id"
+#: songs per append request
+APPEND_BATCH = 25
+#: sends of one batch at most (each after reading the playlist back)
+APPEND_ATTEMPTS = 4
+
+
+def track_catalog_id(track: dict[str, Any]) -> str | None:
+    """The catalog id of a playlist track (a library song), when it has one."""
+    play = (track.get("attributes") or {}).get("playParams") or {}
+    if isinstance(play, dict) and play.get("catalogId"):
+        return str(play["catalogId"])
+    related = ((track.get("relationships") or {}).get("catalog") or {}).get("data") or []
+    if related and isinstance(related[0], dict) and related[0].get("id"):
+        return str(related[0]["id"])
+    return str(track["id"]) if str(track.get("type")) == "songs" else None
+
+
+def description_text(playlist: dict[str, Any]) -> str:
+    """A playlist's description as text (the service nests it as ``{"standard": ...}``)."""
+    value = (playlist.get("attributes") or {}).get("description")
+    if isinstance(value, dict):
+        value = value.get("standard")
+    return value if isinstance(value, str) else ""
+
+
+def _is_maybe_applied(err: AppleMusicError) -> bool:
+    """A write that failed this way may have been carried out all the same."""
+    return isinstance(err, AppleMusicRequestError) and (err.status is None or err.status >= 500)
+
+
+class _PlaylistOperator(BaseOperator):
+    """What both playlist operators share: the hook, and songs by catalog id or ISRC."""
+
+    def __init__(
+        self,
+        *,
+        tracks: Any = (),
+        isrcs: Any = (),
+        apple_music_conn_id: str = DEFAULT_CONN_ID,
+        storefront: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.tracks = tracks
+        self.isrcs = isrcs
+        self.apple_music_conn_id = apple_music_conn_id
+        self.storefront = storefront
+
+    @cached_property
+    def hook(self) -> AppleMusicHook:
+        """The Apple Music hook."""
+        return AppleMusicHook(self.apple_music_conn_id)
+
+    def songs(self) -> list[str]:
+        """Catalog song ids: ``tracks`` then each ISRC's choice; unknown ISRCs fail, named."""
+        isrcs = normalize_codes(self.isrcs, "isrcs")
+        songs = normalize_ids({"songs": self.tracks}, param="tracks")["songs"] if self.tracks else []
+        validate_storefront(self.storefront)
+        if not isrcs:
+            return songs
+        found = self.hook.resolve_code_resources({"isrcs": isrcs}, storefront=self.storefront)["isrcs"]
+        unknown = [code for code, items in found.items() if not items]
+        if unknown:
+            raise AppleMusicConfigError(
+                f"isrcs holds codes the catalog does not know (nothing was written): {unknown}"
+            )
+        for code in isrcs:
+            chosen = choose(found[code])
+            if chosen is not None and chosen not in songs:
+                songs.append(chosen)
+        return songs
+
+    def present_songs(self, playlist_id: str) -> list[str]:
+        """The catalog ids the playlist holds now, in order (read back from the service)."""
+        tracks = self.hook.iter_library("library-playlist-tracks", parent_id=playlist_id)
+        return [cid for cid in (track_catalog_id(t) for t in tracks) if cid is not None]
+
+    def append_missing(self, playlist_id: str, songs: list[str]) -> int:
+        """
+        Append the songs the playlist lacks, in batches. After a failure that may have been
+        applied (5xx, timeout) the playlist is read back and only what is still missing is sent
+        again; a song already there is never appended again. Returns how many were appended.
+        """
+        present = set(self.present_songs(playlist_id))
+        missing = [song for song in dict.fromkeys(songs) if song not in present]
+        for batch in chunks(missing, APPEND_BATCH):
+            for attempt in range(1, APPEND_ATTEMPTS + 1):
+                try:
+                    self.hook.append_playlist_tracks(playlist_id, batch)
+                    break
+                except AppleMusicError as err:
+                    if not _is_maybe_applied(err) or attempt == APPEND_ATTEMPTS:
+                        raise
+                    self.log.warning(
+                        "Appending %d songs failed (%s): reading the playlist back", len(batch), err
+                    )
+                    time.sleep(min(8.0, 0.5 * 2**attempt))
+                    present = set(self.present_songs(playlist_id))
+                    batch = [song for song in batch if song not in present]
+                    if not batch:
+                        break
+        return len(missing)
+
+
+class CreateLibraryPlaylistOperator(_PlaylistOperator):
+    """
+    Create a library playlist and add songs to it, never twice.
+
+    A retried task reuses the playlist it created (its id is kept in Airflow's task state store).
+    The description carries a marker with the run id, so a create that answered 5xx but was
+    carried out is recognised once it appears (the service shows new playlists after a delay,
+    waited out for up to ``appearance_timeout`` seconds) instead of creating a second one. With
+    ``if_exists="reuse"`` a playlist of the same name that the app created earlier is reused, so
+    re-running a DAG changes nothing. Songs already in the playlist are not appended again.
+
+    :param name: the playlist's name. (templated)
+    :param description: its description; the run marker is appended. (templated)
+    :param tracks: catalog song ids, in order. (templated)
+    :param isrcs: ISRCs of songs, resolved like ``AddToLibraryOperator`` does. (templated)
+    :param if_exists: ``reuse`` (default): reuse an app-created playlist of the same name;
+        ``create``: create a new one anyway; ``fail``: fail when one exists.
+    :param appearance_timeout: seconds to wait for a playlist whose create may have been applied.
+    :param apple_music_conn_id: the ``apple_music`` connection. (templated)
+    :param storefront: storefront for the ISRC look-ups. (templated)
+    :return: ``{"playlist_id", "created", "appended"}``.
+    """
+
+    template_fields: Sequence[str] = (
+        "name",
+        "description",
+        "tracks",
+        "isrcs",
+        "apple_music_conn_id",
+        "storefront",
+    )
+    ui_color = "#fc3c44"
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        description: str | None = None,
+        if_exists: str = "reuse",
+        appearance_timeout: float = 300.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if if_exists not in IF_EXISTS:
+            raise AppleMusicConfigError(f"if_exists must be one of {', '.join(IF_EXISTS)}, got {if_exists!r}")
+        if not isinstance(appearance_timeout, (int, float)) or appearance_timeout < 0:
+            raise AppleMusicConfigError(
+                f"appearance_timeout must be a number of seconds, got {appearance_timeout!r}"
+            )
+        self.name = name
+        self.description = description
+        self.if_exists = if_exists
+        self.appearance_timeout = float(appearance_timeout)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise AppleMusicConfigError(f"name must be a non-empty string, got {self.name!r}")
+        songs = self.songs()
+        self.hook.validate()
+        state = context.get("task_state_store") if hasattr(context, "get") else None
+        run_id = str(context.get("run_id") or "manual") if hasattr(context, "get") else "manual"
+        marker = f"[airflow run {run_id}]"
+        playlist_id = state.get(PLAYLIST_STATE_KEY) if state is not None else None
+        created = False
+        if playlist_id:
+            self.log.info("Reusing playlist %s, created by an earlier try of this task", playlist_id)
+        else:
+            playlist_id = self._existing(marker)
+            if playlist_id is None:
+                playlist_id = self._create(marker, songs)
+                created = True
+            if state is not None:
+                state.set(PLAYLIST_STATE_KEY, playlist_id)
+        self._wait_until_visible(str(playlist_id))
+        appended = self.append_missing(str(playlist_id), songs)
+        return {"playlist_id": playlist_id, "created": created, "appended": appended}
+
+    def _app_playlists(self) -> list[dict[str, Any]]:
+        return [
+            p
+            for p in self.hook.iter_library("library-playlists")
+            if (p.get("attributes") or {}).get("canEdit") is True
+        ]
+
+    def _existing(self, marker: str) -> str | None:
+        """An app-created playlist of this run (by marker), or of the same name when reusing."""
+        playlists = self._app_playlists()
+        for playlist in playlists:
+            if marker in description_text(playlist):
+                self.log.info("Playlist %s carries this run's marker: reusing it", playlist["id"])
+                return str(playlist["id"])
+        same_name = [p for p in playlists if (p.get("attributes") or {}).get("name") == self.name]
+        if same_name and self.if_exists == "fail":
+            raise AppleMusicConfigError(
+                f"a playlist named {self.name!r} already exists ({same_name[0]['id']}) and if_exists='fail'"
+            )
+        if same_name and self.if_exists == "reuse":
+            self.log.info("Reusing playlist %s named %r", same_name[0]["id"], self.name)
+            return str(same_name[0]["id"])
+        return None
+
+    def _create(self, marker: str, songs: list[str]) -> str:
+        description = f"{self.description}\n{marker}" if self.description else marker
+        try:
+            return str(
+                self.hook.create_library_playlist(self.name, description=description, tracks=songs)["id"]
+            )
+        except AppleMusicError as err:
+            if not _is_maybe_applied(err):
+                raise
+            self.log.warning(
+                "Creating the playlist failed (%s): it may exist all the same; looking for it", err
+            )
+        found = self._wait_for_marker(marker)
+        if found is not None:
+            return found
+        self.log.warning("No playlist with marker %s appeared: creating it again", marker)
+        return str(self.hook.create_library_playlist(self.name, description=description, tracks=songs)["id"])
+
+    def _wait_for_marker(self, marker: str) -> str | None:
+        deadline = time.monotonic() + self.appearance_timeout
+        while True:
+            for playlist in self._app_playlists():
+                if marker in description_text(playlist):
+                    return str(playlist["id"])
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(min(5.0, max(0.2, self.appearance_timeout / 20)))
+
+    def _wait_until_visible(self, playlist_id: str) -> None:
+        deadline = time.monotonic() + self.appearance_timeout
+        while self.hook.get_library_playlist(playlist_id) is None:
+            if time.monotonic() >= deadline:
+                raise AppleMusicError(
+                    f"playlist {playlist_id} did not appear in the library within "
+                    f"{self.appearance_timeout:g} s (appearance_timeout)"
+                )
+            time.sleep(min(5.0, max(0.2, self.appearance_timeout / 20)))
+
+
+class AddTracksToPlaylistOperator(_PlaylistOperator):
+    """
+    Append songs to a library playlist the app created, each song once.
+
+    The playlist's tracks are read first; only songs it lacks (by catalog id) are appended, in
+    batches. After a failure that may have been applied (5xx, timeout) the playlist is read back
+    before the rest is sent again, so each requested song ends up in it at least once and none
+    twice. A playlist the app cannot edit (``canEdit`` false) is refused before any write.
+
+    :param playlist_id: the library playlist's id (``p.…``). (templated)
+    :param tracks: catalog song ids, in order. (templated)
+    :param isrcs: ISRCs of songs. (templated)
+    :param apple_music_conn_id: the ``apple_music`` connection. (templated)
+    :param storefront: storefront for the ISRC look-ups. (templated)
+    :return: ``{"playlist_id", "appended"}``.
+    """
+
+    template_fields: Sequence[str] = ("playlist_id", "tracks", "isrcs", "apple_music_conn_id", "storefront")
+    ui_color = "#fc3c44"
+
+    def __init__(self, *, playlist_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.playlist_id = playlist_id
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        songs = self.songs()
+        self.hook.validate()
+        playlist = self.hook.get_library_playlist(str(self.playlist_id))
+        if playlist is None:
+            raise AppleMusicConfigError(f"playlist_id {self.playlist_id!r} is not in the library")
+        if (playlist.get("attributes") or {}).get("canEdit") is not True:
+            raise AppleMusicConfigError(
+                f"playlist {self.playlist_id!r} cannot be changed by this app (canEdit is false): "
+                "Apple lets an app change only the playlists it created; nothing was written"
+            )
+        appended = self.append_missing(str(self.playlist_id), songs)
+        return {"playlist_id": self.playlist_id, "appended": appended}
