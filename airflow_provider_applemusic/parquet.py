@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
+#: columns whose values are all different: no dictionary encoding
+UNIQUE_COLUMNS = frozenset({"id", "resource_json", "catalog_id"})
 #: a row group is written when it reaches this many rows, or about this many bytes
 ROW_GROUP_ROWS = 50_000
 ROW_GROUP_BYTES = 64 * 1024 * 1024
@@ -185,7 +187,13 @@ def parquet_stream(
     kinds = [columns[name][0] for name in names]
     getters = [columns[name][1] for name in names]
     sink = _Drain()
-    writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema, compression=compression or "none")
+    # ids and whole resources are unique: a dictionary for them is built, then thrown away
+    writer = pq.ParquetWriter(
+        pa.PythonFile(sink, mode="w"),
+        schema,
+        compression=compression or "none",
+        use_dictionary=[name for name in names if name not in UNIQUE_COLUMNS],
+    )
     pending: list[pa.RecordBatch] = []
     pending_rows = pending_bytes = 0
 
