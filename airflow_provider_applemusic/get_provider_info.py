@@ -49,6 +49,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_applemusic.operators.export",
                     "airflow_provider_applemusic.operators.library_albums_to_s3",
                     "airflow_provider_applemusic.operators.add_to_library",
+                    "airflow_provider_applemusic.operators.playlists",
                 ],
             }
         ],
