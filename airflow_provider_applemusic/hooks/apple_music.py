@@ -145,6 +145,18 @@ def _retry_logger(
     return on_retry
 
 
+def playlist_path(playlist_id: str) -> str:
+    """The path of one library playlist (the id checked)."""
+    listing_resource("library-playlist-tracks").listing_path(playlist_id)
+    return f"{listing_resource('library-playlists').path}/{playlist_id}"
+
+
+def first_resource(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The first resource of a fetch's ``data``, or None."""
+    data = body.get("data") or []
+    return dict(data[0]) if data else None
+
+
 def _unless_idempotent(err: TransientError, idempotent: bool) -> AppleMusicError:
     """A transient failure of a write that may have been applied is final: read back, not resend."""
     if idempotent or err.remint or isinstance(err.final, AppleMusicRateLimitError):
@@ -659,16 +671,12 @@ class AppleMusicHook(_AppleMusicHookBase):
 
     def get_library_playlist(self, playlist_id: str) -> dict[str, Any] | None:
         """One library playlist (``GET /v1/me/library/playlists/{id}``), or None when not found."""
-        listing_resource("library-playlist-tracks").listing_path(playlist_id)  # checks the id
-        path = f"{listing_resource('library-playlists').path}/{playlist_id}"
         try:
-            body = self.request("GET", path, expect_data=True)
+            return first_resource(self.request("GET", playlist_path(playlist_id), expect_data=True))
         except AppleMusicRequestError as err:
             if err.status == 404:
                 return None
             raise
-        data = body.get("data") or []
-        return dict(data[0]) if data else None
 
     def create_library_playlist(
         self, name: str, *, description: str | None = None, tracks: Iterable[str] = ()
@@ -868,6 +876,15 @@ class AppleMusicAsyncHook(_AppleMusicHookBase):
             except AppleMusicError as failure:
                 raise self._attribute_401(refused, failure, method, path, settings) from None
             raise self._attribute_401(refused, None, method, path, settings) from None
+
+    async def get_library_playlist(self, playlist_id: str) -> dict[str, Any] | None:
+        """Async :meth:`AppleMusicHook.get_library_playlist`: the playlist, or None when not found."""
+        try:
+            return first_resource(await self.request("GET", playlist_path(playlist_id), expect_data=True))
+        except AppleMusicRequestError as err:
+            if err.status == 404:
+                return None
+            raise
 
     async def get_storefront(self) -> str:
         """Return the user's storefront id, e.g. ``us``."""

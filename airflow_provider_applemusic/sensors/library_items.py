@@ -11,11 +11,12 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
 from airflow_provider_applemusic.connection import DEFAULT_CONN_ID
-from airflow_provider_applemusic.exceptions import AppleMusicError
+from airflow_provider_applemusic.exceptions import AppleMusicConfigError, AppleMusicError
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
 from airflow_provider_applemusic.ids import missing_ids, parse_ids
+from airflow_provider_applemusic.resources import listing_resource
 from airflow_provider_applemusic.triggers.library_items import FATAL_ERRORS, LibraryItemsTrigger
-from airflow_provider_applemusic.validation import is_template, validate_storefront
+from airflow_provider_applemusic.validation import validate_storefront
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -30,15 +31,19 @@ MISSING_MARK = "Items never appeared in the library within"
 
 class LibraryItemsSensor(BaseSensorOperator):
     """
-    Wait until catalog items are in the user's library (Apple documents a delay after adding).
+    Wait until catalog items are in the user's library (Apple documents a delay after adding), or
+    until a library playlist appears in ``/v1/me/library/playlists`` (new playlists take a while).
 
     Each poke looks the ids up with ``relate=library``. Done when every id has a library id;
-    returns (XCom) ``{type: {catalog_id: library_id}}``. A refused Music User Token (403) fails
-    at once; rate limits and server errors during a poke count as "not yet". On timeout the
-    failure (or skip, with ``soft_fail``) names the ids that never appeared.
+    returns (XCom) ``{type: {catalog_id: library_id}}``. With ``playlist_id`` instead, done when
+    the playlist can be fetched; returns ``{"playlists": {playlist_id: playlist_id}}``. A refused
+    Music User Token fails at once; rate limits and server errors during a poke count as "not
+    yet". On timeout the failure (or skip, with ``soft_fail``) names what never appeared.
 
     :param ids: ``{type: [catalog ids]}`` (``albums``, ``songs``, ``playlists``,
         ``music-videos``); a rendered string is parsed as JSON, so ``ids=add.output`` works.
+        (templated)
+    :param playlist_id: a library playlist's id (``p.…``) to wait for, instead of ``ids``.
         (templated)
     :param apple_music_conn_id: the ``apple_music`` connection. (templated)
     :param storefront: the catalog storefront; default the connection's, else the user's.
@@ -47,24 +52,28 @@ class LibraryItemsSensor(BaseSensorOperator):
         Defaults to ``[operators] default_deferrable``.
     """
 
-    template_fields: Sequence[str] = ("ids", "apple_music_conn_id", "storefront")
+    template_fields: Sequence[str] = ("ids", "playlist_id", "apple_music_conn_id", "storefront")
     ui_color = "#fc3c44"
 
     def __init__(
         self,
         *,
-        ids: Any,
+        ids: Any = None,
+        playlist_id: str | None = None,
         apple_music_conn_id: str = DEFAULT_CONN_ID,
         storefront: str | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not is_template(storefront):
-            validate_storefront(storefront)
-        if isinstance(ids, (dict, list)) or (isinstance(ids, str) and not is_template(ids)):
-            parse_ids(ids)
+        # ids, playlist_id and storefront are templated: checked when poked, once rendered
+        if (ids is None) == (playlist_id is None):
+            raise AppleMusicConfigError(
+                "give either ids (catalog items to wait for) or playlist_id (a library playlist), "
+                f"not {'both' if ids is not None else 'neither'}"
+            )
         self.ids = ids
+        self.playlist_id = playlist_id
         self.apple_music_conn_id = apple_music_conn_id
         self.storefront = storefront
         self.deferrable = deferrable
@@ -75,11 +84,23 @@ class LibraryItemsSensor(BaseSensorOperator):
         """The Apple Music hook."""
         return AppleMusicHook(self.apple_music_conn_id)
 
+    def _wanted(self) -> dict[str, list[str]]:
+        """What to wait for: the parsed ids, or ``{"playlists": [playlist_id]}`` (checked)."""
+        if self.playlist_id is not None:
+            listing_resource("library-playlist-tracks").listing_path(self.playlist_id)
+            return {"playlists": [self.playlist_id]}
+        return parse_ids(self.ids)
+
     def poke(self, context: Context) -> PokeReturnValue:
-        wanted = parse_ids(self.ids)
+        wanted = self._wanted()
         validate_storefront(self.storefront)
+        found: dict[str, dict[str, str | None]]
         try:
-            found = self.hook.find_in_library(wanted, storefront=self.storefront)
+            if self.playlist_id is not None:
+                present = self.hook.get_library_playlist(self.playlist_id) is not None
+                found = {"playlists": {self.playlist_id: self.playlist_id}} if present else {"playlists": {}}
+            else:
+                found = self.hook.find_in_library(wanted, storefront=self.storefront)
         except FATAL_ERRORS as err:
             raise AirflowFailException(str(err)) from None
         except AppleMusicError as err:
@@ -92,6 +113,11 @@ class LibraryItemsSensor(BaseSensorOperator):
         return PokeReturnValue(is_done=not self._missing, xcom_value=found)
 
     def _timeout_message(self, missing: dict[str, list[str]] | None) -> str:
+        if self.playlist_id is not None:
+            return (
+                f"{MISSING_MARK} {self.timeout:g} s: {missing or {'playlists': [self.playlist_id]}}. "
+                "A new playlist takes a while to appear; an id that never appears may be wrong."
+            )
         return (
             f"{MISSING_MARK} {self.timeout:g} s: {missing or self.ids}. "
             "They may be unknown catalog ids or unavailable in the storefront (Apple ignores "
@@ -111,10 +137,10 @@ class LibraryItemsSensor(BaseSensorOperator):
         first = self.poke(context)
         if first.is_done:
             return first.xcom_value
-        wanted = parse_ids(self.ids)
         self.defer(
             trigger=LibraryItemsTrigger(
-                ids=wanted,
+                ids=None if self.playlist_id is not None else self._wanted(),
+                playlist_id=self.playlist_id,
                 apple_music_conn_id=self.apple_music_conn_id,
                 storefront=self.storefront,
                 poll_interval=self.poke_interval,
@@ -158,7 +184,5 @@ class LibraryItemsSensor(BaseSensorOperator):
             if self.soft_fail:
                 raise AirflowSkipException(message)
             raise AirflowSensorTimeout(message)
-        message = str(event.get("message") or event)
-        if event.get("fatal"):
-            raise AirflowFailException(message)
-        raise AppleMusicError(message)
+        # the trigger ends with an error only for what waiting cannot cure
+        raise AirflowFailException(str(event.get("message") or event))

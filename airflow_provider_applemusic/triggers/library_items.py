@@ -33,14 +33,16 @@ FATAL_ERRORS = (
 
 class LibraryItemsTrigger(BaseTrigger):
     """
-    Poll ``find_in_library`` until every id has a library id, or the deadline passes.
+    Poll ``find_in_library`` until every id has a library id (or, with ``playlist_id``, until the
+    library playlist can be fetched), or the deadline passes.
 
     Yields ``{"status": "success", "found": {type: {catalog_id: library_id}}}``,
     ``{"status": "timeout", "missing": {type: [catalog_id, ...]}}`` or
     ``{"status": "error", "message": ...}``. Rate limits and server errors during a poll count as
     "not yet". Serialised kwargs hold the connection id, ids and intervals, never a token or key.
 
-    :param ids: ``{type: [catalog ids]}``.
+    :param ids: ``{type: [catalog ids]}``; None with ``playlist_id``.
+    :param playlist_id: a library playlist (``p.…``) to wait for instead of ``ids``.
     :param apple_music_conn_id: the ``apple_music`` connection.
     :param storefront: the catalog storefront; default the connection's, else the user's.
     :param poll_interval: seconds between polls.
@@ -50,14 +52,16 @@ class LibraryItemsTrigger(BaseTrigger):
 
     def __init__(
         self,
-        ids: dict[str, list[str]],
+        ids: dict[str, list[str]] | None = None,
         apple_music_conn_id: str = DEFAULT_CONN_ID,
         storefront: str | None = None,
         poll_interval: float = 60.0,
         deadline: float | None = None,
+        playlist_id: str | None = None,
     ) -> None:
         super().__init__()
-        self.ids = normalize_ids(ids)
+        self.playlist_id = playlist_id
+        self.ids = {"playlists": [playlist_id]} if playlist_id is not None else normalize_ids(ids)
         self.apple_music_conn_id = apple_music_conn_id
         self.storefront = storefront
         self.poll_interval = float(poll_interval)
@@ -67,13 +71,20 @@ class LibraryItemsTrigger(BaseTrigger):
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
-                "ids": self.ids,
+                "ids": None if self.playlist_id is not None else self.ids,
                 "apple_music_conn_id": self.apple_music_conn_id,
                 "storefront": self.storefront,
                 "poll_interval": self.poll_interval,
                 "deadline": self.deadline,
+                "playlist_id": self.playlist_id,
             },
         )
+
+    async def _found(self, hook: AppleMusicAsyncHook) -> dict[str, dict[str, str | None]]:
+        if self.playlist_id is None:
+            return await hook.find_in_library(self.ids, storefront=self.storefront)
+        present = await hook.get_library_playlist(self.playlist_id) is not None
+        return {"playlists": {self.playlist_id: self.playlist_id} if present else {}}
 
     def _hook(self) -> AppleMusicAsyncHook:
         return AppleMusicAsyncHook(self.apple_music_conn_id)
@@ -84,7 +95,7 @@ class LibraryItemsTrigger(BaseTrigger):
         try:
             while True:
                 try:
-                    found = await hook.find_in_library(self.ids, storefront=self.storefront)
+                    found = await self._found(hook)
                     missing = missing_ids(self.ids, found)
                     if not missing:
                         yield TriggerEvent({"status": "success", "found": found})

@@ -12,7 +12,7 @@ from airflow.sdk.exceptions import (
     TaskDeferred,
 )
 
-from airflow_provider_applemusic.exceptions import AppleMusicError
+from airflow_provider_applemusic.exceptions import AppleMusicConfigError
 from airflow_provider_applemusic.sensors.library_items import LibraryItemsSensor
 from airflow_provider_applemusic.triggers.library_items import LibraryItemsTrigger
 
@@ -68,8 +68,6 @@ def test_execute_complete_handles_every_event() -> None:
         sensor.execute_complete({}, {"status": "timeout", "missing": {"albums": ["999999999"]}})  # type: ignore[arg-type]
     with pytest.raises(AirflowFailException, match="refused"):
         sensor.execute_complete({}, {"status": "error", "message": "refused", "fatal": True})  # type: ignore[arg-type]
-    with pytest.raises(AppleMusicError, match="boom"):
-        sensor.execute_complete({}, {"status": "error", "message": "boom"})  # type: ignore[arg-type]
     soft = _sensor(deferrable=True, soft_fail=True)
     with pytest.raises(AirflowSkipException, match="999999999"):
         soft.execute_complete({}, {"status": "timeout", "missing": {"albums": ["999999999"]}})  # type: ignore[arg-type]
@@ -102,3 +100,40 @@ def test_resume_returns_the_library_ids_on_success() -> None:
     found = {"albums": {"1": "l.x"}}
     event = {"event": {"status": "success", "found": found}}
     assert sensor.resume_execution("execute_complete", event, {}) == found  # type: ignore[arg-type]
+
+
+def test_waits_for_a_new_playlist_to_appear(start_emulator: Any) -> None:
+    from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
+
+    emulator = start_emulator(songs=10, playlist_delay=1.5)
+    created = AppleMusicHook().create_library_playlist("New", tracks=emulator.catalog_ids("songs")[:2])
+    sensor = LibraryItemsSensor(task_id="wait", playlist_id=created["id"], poke_interval=0.3, timeout=20)
+    assert sensor.execute({}) == {"playlists": {created["id"]: created["id"]}}  # type: ignore[arg-type]
+    assert emulator.stats.paths[f"/v1/me/library/playlists/{created['id']}"] >= 2, "it waited"
+
+
+def test_a_playlist_that_never_appears_times_out_naming_it(start_emulator: Any) -> None:
+    start_emulator(albums=5)
+    sensor = LibraryItemsSensor(task_id="wait", playlist_id="p.NeverThere1", poke_interval=0.2, timeout=1)
+    with pytest.raises(AirflowSensorTimeout, match=r"never appeared .*p\.NeverThere1"):
+        sensor.execute({})  # type: ignore[arg-type]
+
+
+async def test_the_trigger_waits_for_a_playlist_too(start_emulator: Any) -> None:
+    import time
+
+    from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
+    from airflow_provider_applemusic.triggers.library_items import LibraryItemsTrigger
+
+    emulator = start_emulator(songs=10, playlist_delay=1.0)
+    created = AppleMusicHook().create_library_playlist("New", tracks=emulator.catalog_ids("songs")[:1])
+    trigger = LibraryItemsTrigger(playlist_id=created["id"], poll_interval=0.3, deadline=time.time() + 20)
+    assert trigger.serialize()[1]["playlist_id"] == created["id"]
+    event = await trigger.run().__anext__()
+    assert event.payload == {"status": "success", "found": {"playlists": {created["id"]: created["id"]}}}
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"ids": {"albums": ["1"]}, "playlist_id": "p.x"}])
+def test_ids_or_playlist_id_exactly_one(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(AppleMusicConfigError, match=r"give either ids .* or playlist_id"):
+        LibraryItemsSensor(task_id="wait", **kwargs)
