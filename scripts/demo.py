@@ -104,8 +104,9 @@ then, with AIRFLOW_CONN_APPLE_MUSIC_DEFAULT set as it prints, an aws_default con
 Variable applemusic_bucket={bucket}:
   airflow pools set apple_music 2 "Apple Music API"
   airflow dags trigger applemusic_add_and_wait          # its default ids are in this catalog
-  airflow dags trigger applemusic_library_export        # exports the 24 hours before now
+  airflow dags trigger applemusic_library_export        # the 24 hours before now (new adds only)
   airflow backfill create --dag-id applemusic_library_export --from-date 2024-03-01 --to-date 2024-03-31
+(the emulator's albums were added during 2024: the backfill finds them, one file a day)
 """
 
 
