@@ -89,11 +89,18 @@ class DeveloperTokenMinter:
 
     def token(self) -> str:
         """Return a valid token, minting one when none is cached or the cached one is due."""
+        minted = False
+        # mask outside the lock: in the triggerer, mask_secret suspends the coroutine through
+        # greenback while the loop runs on, and a trigger sharing this minter would then block
+        # the event loop on the lock forever
         with self._lock:
             token = self._token
             if token is None or time.time() >= self._expires_at - self._refresh_margin:
                 token = self._mint()
-            return token
+                minted = True
+        if minted:
+            mask(token)
+        return token
 
     def invalidate(self, token: str) -> None:
         """Forget ``token`` (refused by the service) so that the next call mints a new one."""
@@ -108,7 +115,6 @@ class DeveloperTokenMinter:
         expires = now + self.lifetime_seconds
         claims = {"iss": self.team_id, "iat": now, "exp": expires}
         token = jwt.encode(claims, self._key, algorithm="ES256", headers={"kid": self.key_id})
-        mask(token)
         self._token = token
         self._expires_at = float(expires)
         self.minted += 1
@@ -125,10 +131,15 @@ def get_minter(
     """Return the process-wide minter for this Team ID, Key ID, key and lifetime."""
     fingerprint = hashlib.sha256(private_key_pem.encode("utf-8")).hexdigest()
     cache_key = (team_id, key_id, fingerprint, lifetime_seconds)
+    created = False
     with _MINTERS_LOCK:
         minter = _MINTERS.get(cache_key)
         if minter is None:
-            mask_private_key(private_key_pem)
             minter = DeveloperTokenMinter(team_id, key_id, private_key_pem, lifetime_seconds)
             _MINTERS[cache_key] = minter
-        return minter
+            created = True
+    if created:
+        # outside the lock: in the triggerer, masking suspends the coroutine (greenback) and
+        # another trigger on the same event loop would block on the lock forever
+        mask_private_key(private_key_pem)
+    return minter

@@ -430,6 +430,50 @@ def test_task_logs_hold_no_secret(deployment: Deployment, launched: Launched) ->
             assert not JWT.search(text), f"a token in {path}"
 
 
+SONGS_PARQUET = "deployment_export_songs_parquet"
+MIGRATE = "applemusic_migrate_playlist"
+
+
+def test_songs_export_to_parquet_on_the_deployment(deployment: Deployment) -> None:
+    import io
+
+    import pyarrow.parquet as pq
+
+    deployment.wait_for_dags(SONGS_PARQUET)
+    run = deployment.trigger(SONGS_PARQUET)
+    done = deployment.wait_for_run(SONGS_PARQUET, run["dag_run_id"])
+    assert done["state"] == "success", deployment.task_log(SONGS_PARQUET, run["dag_run_id"], "songs")
+    result = deployment.xcom(SONGS_PARQUET, run["dag_run_id"], "songs")
+    songs = deployment.emulator.library_items("library-songs")
+    assert result["resource"] == "library-songs" and result["count"] == len(songs) > 0
+    assert (result["format"], result["compression"]) == ("parquet", "zstd")
+    body = deployment.read_object(result["uri"].removeprefix(f"s3://{BUCKET}/"))
+    assert len(body) == result["bytes"]
+    table = pq.read_table(io.BytesIO(body))
+    assert [json.loads(text) for text in table.column("resource_json").to_pylist()] == songs
+
+
+def test_migrate_playlist_example_twice_builds_one_playlist(deployment: Deployment) -> None:
+    emulator = deployment.emulator
+    deployment.wait_for_dags(MIGRATE)
+    isrcs = emulator.isrcs(ambiguous=False)[:6]
+    csv = deployment.home / "road-trip.csv"
+    csv.write_text("isrc,title\n" + "".join(f"{code},song {n}\n" for n, code in enumerate(isrcs)))
+    conf = {"csv": f"file://{csv}", "name": "Deployment road trip"}
+    results = []
+    for _ in range(2):
+        run = deployment.trigger(MIGRATE, conf=conf)
+        done = deployment.wait_for_run(MIGRATE, run["dag_run_id"])
+        assert done["state"] == "success", deployment.task_log(MIGRATE, run["dag_run_id"], "build_playlist")
+        results.append(deployment.xcom(MIGRATE, run["dag_run_id"], "build_playlist"))
+    first, second = results
+    assert first["created"] is True
+    assert second == {"playlist_id": first["playlist_id"], "created": False, "appended": 0}
+    mine = [p for p in emulator.created_playlists() if p["name"] == "Deployment road trip"]
+    assert len(mine) == 1
+    assert emulator.playlist_tracks(first["playlist_id"]) == [emulator.songs_for_isrc(c)[0] for c in isrcs]
+
+
 def test_stopping_leaves_no_process_and_no_open_port(deployment: Deployment) -> None:
     sessions = deployment.sessions
     assert len(session_processes(sessions)) > len(sessions), "the components' children are not seen"
