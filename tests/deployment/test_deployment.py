@@ -474,6 +474,28 @@ def test_migrate_playlist_example_twice_builds_one_playlist(deployment: Deployme
     assert emulator.playlist_tracks(first["playlist_id"]) == [emulator.songs_for_isrc(c)[0] for c in isrcs]
 
 
+def test_a_retried_create_task_reuses_the_playlist_its_first_try_created(deployment: Deployment) -> None:
+    emulator = deployment.emulator
+    deployment.wait_for_dags("deployment_playlist_retry")
+    songs = emulator.catalog_ids("songs")[:3]
+    emulator.playlist_delay = 5.0  # longer than the task's appearance_timeout (2 s)
+    try:
+        run = deployment.trigger("deployment_playlist_retry", conf={"songs": songs})
+        done = deployment.wait_for_run("deployment_playlist_retry", run["dag_run_id"])
+    finally:
+        emulator.playlist_delay = 2.0
+    log = deployment.task_log("deployment_playlist_retry", run["dag_run_id"], "create")
+    assert done["state"] == "success", log
+    ti = deployment.task_instance("deployment_playlist_retry", run["dag_run_id"], "create")
+    assert ti["try_number"] >= 2, "the first try did not fail: the retry was not exercised"
+    result = deployment.xcom("deployment_playlist_retry", run["dag_run_id"], "create")
+    assert result["created"] is False, "the last try should have reused the playlist, not created one"
+    mine = [p for p in emulator.created_playlists() if p["name"] == "Retried playlist"]
+    assert [p["id"] for p in mine] == [result["playlist_id"]]
+    assert emulator.playlist_tracks(result["playlist_id"]) == songs
+    assert "created by an earlier try of this task" in log
+
+
 def test_stopping_leaves_no_process_and_no_open_port(deployment: Deployment) -> None:
     sessions = deployment.sessions
     assert len(session_processes(sessions)) > len(sessions), "the components' children are not seen"
