@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import zlib
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_applemusic.dates import date_added, parse_instant
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
 
+__all__ = ["AddedWindow", "content_type", "date_added", "encode", "parse_instant", "resolve_format"]
+
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Iterable, Iterator
 
 FILE_FORMATS = ("jsonl", "json", "parquet")
@@ -64,47 +67,6 @@ def encode(
         return parquet_stream(batches, resource, compression)
     chunks = encode_json(batches, file_format)
     return gzip_stream(chunks) if compression == "gzip" else chunks
-
-
-def parse_instant(value: Any, *, param: str) -> dt.datetime | None:
-    """
-    An aware UTC datetime from an ISO 8601 string, a date or a datetime; None stays None.
-
-    Naive values and bare dates are taken as UTC.
-    """
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        moment = value
-    elif isinstance(value, dt.date):
-        moment = dt.datetime(value.year, value.month, value.day)
-    elif isinstance(value, str):
-        text = value.strip()
-        try:
-            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise AppleMusicConfigError(
-                f"{param} must be an ISO 8601 date or datetime such as '2024-03-05' or "
-                f"'2024-03-05T00:00:00+00:00', got {value[:60]!r}"
-            ) from None
-    else:
-        raise AppleMusicConfigError(
-            f"{param} must be an ISO 8601 string or a datetime, got {type(value).__name__}"
-        )
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc)
-
-
-def date_added(item: dict[str, Any]) -> dt.datetime | None:
-    """An item's ``dateAdded`` as an aware datetime, or None when missing or unreadable."""
-    value = (item.get("attributes") or {}).get("dateAdded")
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_instant(value, param="dateAdded")
-    except AppleMusicConfigError:
-        return None
 
 
 class AddedWindow:

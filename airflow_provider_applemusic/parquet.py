@@ -14,8 +14,8 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_applemusic.dates import date_added
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
-from airflow_provider_applemusic.export import date_added
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
