@@ -30,6 +30,32 @@ def library_ids_from_catalog(body: Mapping[str, Any]) -> dict[str, str | None]:
     return found
 
 
+def catalog_id_of(resource: Mapping[str, Any]) -> str | None:
+    """
+    The catalog id behind a resource: ``playParams.catalogId``, else the linked catalog resource
+    (``include=catalog``), else its own id when it is a catalog resource; None for an upload.
+    """
+    play = (resource.get("attributes") or {}).get("playParams") or {}
+    if isinstance(play, Mapping) and play.get("catalogId"):
+        found = play["catalogId"]
+    else:
+        related = ((resource.get("relationships") or {}).get("catalog") or {}).get("data") or []
+        if related and isinstance(related[0], Mapping):
+            found = related[0].get("id")
+        else:
+            kind = str(resource.get("type") or "")
+            found = resource.get("id") if kind and not kind.startswith("library-") else None
+    return found if isinstance(found, str) else None
+
+
+def description_text(resource: Mapping[str, Any]) -> str | None:
+    """A resource's description as text (the service nests it as ``{"standard": ...}``)."""
+    value = (resource.get("attributes") or {}).get("description")
+    if isinstance(value, Mapping):
+        value = value.get("standard")
+    return value if isinstance(value, str) else None
+
+
 def order_found(
     wanted: Mapping[str, list[str]], found: Mapping[str, Mapping[str, str | None]]
 ) -> dict[str, dict[str, str | None]]:

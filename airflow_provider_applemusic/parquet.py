@@ -14,6 +14,7 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_applemusic.catalog import catalog_id_of, description_text
 from airflow_provider_applemusic.dates import date_added
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
 
@@ -31,22 +32,6 @@ ROW_GROUP_BYTES = 64 * 1024 * 1024
 
 def _attribute(name: str) -> Callable[[dict[str, Any]], Any]:
     return lambda item: (item.get("attributes") or {}).get(name)
-
-
-def _catalog_id(item: dict[str, Any]) -> Any:
-    play = (item.get("attributes") or {}).get("playParams") or {}
-    if isinstance(play, dict) and play.get("catalogId"):
-        return play["catalogId"]
-    related = ((item.get("relationships") or {}).get("catalog") or {}).get("data") or []
-    if related and isinstance(related[0], dict):
-        return related[0].get("id")
-    kind = str(item.get("type") or "")
-    return item.get("id") if kind and not kind.startswith("library-") else None
-
-
-def _description(item: dict[str, Any]) -> Any:
-    value = (item.get("attributes") or {}).get("description")
-    return value.get("standard") if isinstance(value, dict) else value
 
 
 def _date_added(item: dict[str, Any]) -> dt.datetime | None:
@@ -70,9 +55,9 @@ def _columns() -> dict[str, tuple[pa.DataType, Callable[[dict[str, Any]], Any]]]
         "release_date": (pa.string(), _attribute("releaseDate")),
         "date_added": (pa.timestamp("us", tz="UTC"), _date_added),
         "content_rating": (pa.string(), _attribute("contentRating")),
-        "catalog_id": (pa.string(), _catalog_id),
+        "catalog_id": (pa.string(), catalog_id_of),
         "can_edit": (pa.bool_(), _attribute("canEdit")),
-        "description": (pa.string(), _description),
+        "description": (pa.string(), description_text),
     }
 
 

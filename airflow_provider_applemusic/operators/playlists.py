@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseOperator
 
+from airflow_provider_applemusic.catalog import catalog_id_of, description_text
 from airflow_provider_applemusic.codes import choose, normalize_codes
 from airflow_provider_applemusic.connection import DEFAULT_CONN_ID
 from airflow_provider_applemusic.exceptions import (
@@ -19,8 +20,10 @@ from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
 from airflow_provider_applemusic.ids import chunks, normalize_ids
 from airflow_provider_applemusic.validation import validate_storefront
 
+_T = TypeVar("_T")
+
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from airflow.sdk import Context
 
@@ -33,23 +36,12 @@ APPEND_BATCH = 25
 APPEND_ATTEMPTS = 4
 
 
-def track_catalog_id(track: dict[str, Any]) -> str | None:
-    """The catalog id of a playlist track (a library song), when it has one."""
-    play = (track.get("attributes") or {}).get("playParams") or {}
-    if isinstance(play, dict) and play.get("catalogId"):
-        return str(play["catalogId"])
-    related = ((track.get("relationships") or {}).get("catalog") or {}).get("data") or []
-    if related and isinstance(related[0], dict) and related[0].get("id"):
-        return str(related[0]["id"])
-    return str(track["id"]) if str(track.get("type")) == "songs" else None
-
-
-def description_text(playlist: dict[str, Any]) -> str:
-    """A playlist's description as text (the service nests it as ``{"standard": ...}``)."""
-    value = (playlist.get("attributes") or {}).get("description")
-    if isinstance(value, dict):
-        value = value.get("standard")
-    return value if isinstance(value, str) else ""
+def _marked(playlists: list[dict[str, Any]], marker: str) -> str | None:
+    """The id of the playlist whose description carries ``marker``, if any."""
+    for playlist in playlists:
+        if marker in (description_text(playlist) or ""):
+            return str(playlist["id"])
+    return None
 
 
 def _is_maybe_applied(err: AppleMusicError) -> bool:
@@ -102,7 +94,7 @@ class _PlaylistOperator(BaseOperator):
     def present_songs(self, playlist_id: str) -> list[str]:
         """The catalog ids the playlist holds now, in order (read back from the service)."""
         tracks = self.hook.iter_library("library-playlist-tracks", parent_id=playlist_id)
-        return [cid for cid in (track_catalog_id(t) for t in tracks) if cid is not None]
+        return [cid for cid in (catalog_id_of(t) for t in tracks) if cid is not None]
 
     def append_missing(self, playlist_id: str, songs: list[str]) -> int:
         """
@@ -190,8 +182,8 @@ class CreateLibraryPlaylistOperator(_PlaylistOperator):
             raise AppleMusicConfigError(f"name must be a non-empty string, got {self.name!r}")
         songs = self.songs()
         self.hook.validate()
-        state = context.get("task_state_store") if hasattr(context, "get") else None
-        run_id = str(context.get("run_id") or "manual") if hasattr(context, "get") else "manual"
+        state = context.get("task_state_store")
+        run_id = str(context.get("run_id") or "manual")
         marker = f"[airflow run {run_id}]"
         playlist_id = state.get(PLAYLIST_STATE_KEY) if state is not None else None
         created = False
@@ -218,10 +210,10 @@ class CreateLibraryPlaylistOperator(_PlaylistOperator):
     def _existing(self, marker: str) -> str | None:
         """An app-created playlist of this run (by marker), or of the same name when reusing."""
         playlists = self._app_playlists()
-        for playlist in playlists:
-            if marker in description_text(playlist):
-                self.log.info("Playlist %s carries this run's marker: reusing it", playlist["id"])
-                return str(playlist["id"])
+        marked = _marked(playlists, marker)
+        if marked is not None:
+            self.log.info("Playlist %s carries this run's marker: reusing it", marked)
+            return marked
         same_name = [p for p in playlists if (p.get("attributes") or {}).get("name") == self.name]
         if same_name and self.if_exists == "fail":
             raise AppleMusicConfigError(
@@ -250,25 +242,24 @@ class CreateLibraryPlaylistOperator(_PlaylistOperator):
         self.log.warning("No playlist with marker %s appeared: creating it again", marker)
         return str(self.hook.create_library_playlist(self.name, description=description, tracks=songs)["id"])
 
-    def _wait_for_marker(self, marker: str) -> str | None:
+    def _poll(self, probe: Callable[[], _T | None]) -> _T | None:
+        """``probe()`` until it gives something or ``appearance_timeout`` has passed."""
         deadline = time.monotonic() + self.appearance_timeout
         while True:
-            for playlist in self._app_playlists():
-                if marker in description_text(playlist):
-                    return str(playlist["id"])
-            if time.monotonic() >= deadline:
-                return None
+            found = probe()
+            if found is not None or time.monotonic() >= deadline:
+                return found
             time.sleep(min(5.0, max(0.2, self.appearance_timeout / 20)))
 
+    def _wait_for_marker(self, marker: str) -> str | None:
+        return self._poll(lambda: _marked(self._app_playlists(), marker))
+
     def _wait_until_visible(self, playlist_id: str) -> None:
-        deadline = time.monotonic() + self.appearance_timeout
-        while self.hook.get_library_playlist(playlist_id) is None:
-            if time.monotonic() >= deadline:
-                raise AppleMusicError(
-                    f"playlist {playlist_id} did not appear in the library within "
-                    f"{self.appearance_timeout:g} s (appearance_timeout)"
-                )
-            time.sleep(min(5.0, max(0.2, self.appearance_timeout / 20)))
+        if self._poll(lambda: self.hook.get_library_playlist(playlist_id)) is None:
+            raise AppleMusicError(
+                f"playlist {playlist_id} did not appear in the library within "
+                f"{self.appearance_timeout:g} s (appearance_timeout)"
+            )
 
 
 class AddTracksToPlaylistOperator(_PlaylistOperator):
