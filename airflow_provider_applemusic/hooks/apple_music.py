@@ -254,6 +254,8 @@ class AppleMusicHook(_AppleMusicHookBase):
     :param max_concurrency: the most requests of this hook in flight at once (1 to 64, default 8).
     """
 
+    _user_storefront: str | None = None
+
     @cached_property
     def concurrency(self) -> AdaptiveConcurrency:
         """The adaptive limit every request of this hook passes."""
@@ -610,7 +612,7 @@ class AppleMusicHook(_AppleMusicHookBase):
         normalized = normalize_ids(ids)
         validate_storefront(storefront)
         self.validate()
-        front = storefront or self.settings.storefront or self.get_storefront()
+        front = self.catalog_storefront(storefront)
         found: dict[str, dict[str, str | None]] = {kind: {} for kind in normalized}
         for kind, path, params in catalog_lookups(normalized, front):
             found[kind].update(library_ids_from_catalog(self.request("GET", path, params, expect_data=True)))
@@ -653,9 +655,7 @@ class AppleMusicHook(_AppleMusicHookBase):
         "upcs": {...}}`` (what :meth:`resolve_codes` and the add operator's choice read).
         """
         self.validate()
-        front = (
-            storefront or self.settings.storefront or self.get_storefront() if any(wanted.values()) else ""
-        )
+        front = self.catalog_storefront(storefront) if any(wanted.values()) else ""
         resolved: dict[str, dict[str, list[dict[str, Any]]]] = {}
         for param, codes in wanted.items():
             by_code: dict[str, list[dict[str, Any]]] = {code: [] for code in codes}
@@ -718,6 +718,17 @@ class AppleMusicHook(_AppleMusicHookBase):
     def get_storefront(self) -> str:
         """Return the user's storefront id (``GET /v1/me/storefront``), e.g. ``us``."""
         return storefront_id(self.request("GET", "/v1/me/storefront", expect_data=True))
+
+    def catalog_storefront(self, storefront: str | None = None) -> str:
+        """
+        The storefront of catalog look-ups: ``storefront``, else the connection's, else the
+        user's (asked once per hook).
+        """
+        if storefront or self.settings.storefront:
+            return str(storefront or self.settings.storefront)
+        if self._user_storefront is None:
+            self._user_storefront = self.get_storefront()
+        return self._user_storefront
 
     def test_connection(self) -> tuple[bool, str]:
         """

@@ -96,14 +96,15 @@ class AddToLibraryOperator(BaseOperator):
         validate_storefront(self.storefront)
         self.hook.validate()
         chosen = self._resolve(codes, context)
+        # only the given ids are looked up: what the codes resolved to is in the catalog already
+        if self.on_unknown != "ignore" and wanted:
+            wanted = self._leave_out_unknown(wanted)
         for param, picks in chosen.items():
             kind = CODE_KINDS[param][0]
             for catalog_id in picks.values():
                 if catalog_id is not None and catalog_id not in wanted.setdefault(kind, []):
                     wanted[kind].append(catalog_id)
         wanted = {kind: values for kind, values in wanted.items() if values}
-        if self.on_unknown != "ignore" and wanted:
-            wanted = self._leave_out_unknown(wanted)
         if not wanted:
             self.log.warning("No known catalog ids left to add: nothing was posted")
             return {}
@@ -144,7 +145,7 @@ class AddToLibraryOperator(BaseOperator):
             )
         if unknown and self.on_unknown == "warn":
             self.log.warning("Leaving out codes the catalog does not know: %s", unknown)
-        ti = context.get("ti") if hasattr(context, "get") else None
+        ti = context.get("ti")
         if ti is not None:
             ti.xcom_push(key=RESOLVED_CODES_KEY, value=chosen)
         return chosen
