@@ -216,9 +216,12 @@ def _truncated(method: str, path: str, status: int, offset: int, what: str) -> T
     )
 
 
-def _is_insufficient_privileges(status: int, fields: Mapping[str, str | None]) -> bool:
+def _is_insufficient_privileges(status: int, body: bytes) -> bool:
+    if status not in (400, 403):
+        return False
     code, title = INSUFFICIENT_PRIVILEGES
-    return status in (400, 403) and (fields["code"] == code or (fields["title"] or "").strip() == title)
+    fields = apple_error_fields(body)
+    return fields["code"] == code or (fields["title"] or "").strip() == title
 
 
 def subscription_error(method: str, path: str, status: int, body: bytes) -> AppleMusicSubscriptionError:
@@ -334,7 +337,7 @@ def evaluate_response(
                 reason=f"Apple Music {method} {path} answered {status} without a 'data' list",
             )
         return decoded
-    if status in (400, 403) and _is_insufficient_privileges(status, apple_error_fields(body)):
+    if _is_insufficient_privileges(status, body):
         raise subscription_error(method, path, status, body)
     if status == 401:
         if ctx.pre_minted:

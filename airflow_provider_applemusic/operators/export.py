@@ -261,7 +261,7 @@ class AppleMusicExportOperator(BaseOperator):
 
     def emit_asset_events(self, context: Context, result: ExportResult) -> None:
         """Put the shared extra on the event of every outlet asset."""
-        events = context.get("outlet_events") if hasattr(context, "get") else None
+        events = context.get("outlet_events")
         if events is None:
             return
         for outlet in self.outlets or ():

@@ -12,9 +12,8 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, A
 
 from airflow_provider_applemusic.connection import DEFAULT_CONN_ID
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError, AppleMusicError
-from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
+from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook, playlist_path
 from airflow_provider_applemusic.ids import missing_ids, parse_ids
-from airflow_provider_applemusic.resources import listing_resource
 from airflow_provider_applemusic.triggers.library_items import FATAL_ERRORS, LibraryItemsTrigger
 from airflow_provider_applemusic.validation import validate_storefront
 
@@ -87,7 +86,7 @@ class LibraryItemsSensor(BaseSensorOperator):
     def _wanted(self) -> dict[str, list[str]]:
         """What to wait for: the parsed ids, or ``{"playlists": [playlist_id]}`` (checked)."""
         if self.playlist_id is not None:
-            listing_resource("library-playlist-tracks").listing_path(self.playlist_id)
+            playlist_path(self.playlist_id)  # checks the id
             return {"playlists": [self.playlist_id]}
         return parse_ids(self.ids)
 
