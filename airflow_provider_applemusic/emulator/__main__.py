@@ -1,4 +1,8 @@
-"""Command line: ``python -m airflow_provider_applemusic.emulator --port 8765 --albums 500``."""
+"""
+Command line: ``python -m airflow_provider_applemusic.emulator --port 8765 --albums 500`` serves;
+``python -m airflow_provider_applemusic.emulator apply-changes --url URL --add 2 --remove 1``
+changes the library of a running emulator as a user would.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import signal
 import sys
 import threading
 
-from airflow_provider_applemusic.emulator.server import AppleMusicEmulator
+from airflow_provider_applemusic.emulator.server import CONTROL_CHANGES_PATH, AppleMusicEmulator
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,8 +82,52 @@ def not_in_library(emulator: AppleMusicEmulator) -> dict[str, list[str]]:
     return {kind: emulator.catalog_ids(kind) for kind in ("albums", "songs", "playlists", "music-videos")}
 
 
+def build_changes_parser() -> argparse.ArgumentParser:
+    """Flags of ``apply-changes``: :meth:`AppleMusicEmulator.apply_changes` over HTTP."""
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_provider_applemusic.emulator apply-changes",
+        description="Add and remove library items of a running emulator; prints the ids as JSON.",
+    )
+    parser.add_argument("--url", default="http://127.0.0.1:8765", help="the running emulator")
+    parser.add_argument("--resource", default="library-albums", help="the library listing to change")
+    parser.add_argument("--add", type=int, default=0, help="fresh items to add")
+    parser.add_argument("--remove", type=int, default=0, help="visible items to remove")
+    parser.add_argument("--add-ids", default=None, help="comma-separated catalog ids to add instead")
+    parser.add_argument("--remove-ids", default=None, help="comma-separated library ids to remove instead")
+    return parser
+
+
+def apply_changes(argv: list[str]) -> int:
+    """Send ``POST /emulator/changes`` to a running emulator and print its answer."""
+    import urllib.error
+    import urllib.request
+
+    args = build_changes_parser().parse_args(argv)
+    payload = {
+        "resource": args.resource,
+        "add": args.add_ids.split(",") if args.add_ids else args.add,
+        "remove": args.remove_ids.split(",") if args.remove_ids else args.remove,
+    }
+    request = urllib.request.Request(
+        args.url.rstrip("/") + CONTROL_CHANGES_PATH,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            print(response.read().decode())
+    except urllib.error.HTTPError as err:
+        print(f"apply-changes failed: {err.code} {err.read().decode()}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Start the emulator, print the connection line, serve until SIGINT or SIGTERM."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["apply-changes"]:
+        return apply_changes(argv[1:])
     args = build_parser().parse_args(argv)
     emulator = AppleMusicEmulator(
         albums=args.albums,

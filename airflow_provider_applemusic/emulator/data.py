@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
 _ADJECTIVES = [
     "Blue",
@@ -858,6 +858,59 @@ class Library:
         for library_id in removed:
             self.remove_item(resource, library_id)
         return added, removed
+
+    def apply_changes(
+        self,
+        resource: str,
+        add: int | Sequence[str],
+        remove: int | Sequence[str],
+        when: dt.datetime,
+    ) -> tuple[list[str], list[str]]:
+        """
+        What a user does in the Music app: add items now (``add``: how many fresh catalog items,
+        or which catalog ids) and remove items (``remove``: how many visible ones, or which
+        library ids). Additions are dated ``when``, so albums and playlists lead
+        ``recently-added``. Returns the added and the removed library ids.
+        """
+        kind = KINDS.get(resource)
+        if kind is None:
+            raise ValueError(f"resource must be one of {', '.join(KINDS)}, got {resource!r}")
+        for name, value in (("add", add), ("remove", remove)):
+            is_ids = isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+            if isinstance(value, bool) or not (isinstance(value, int) or is_ids):
+                raise ValueError(f"{name} must be a count or a list of ids, got {value!r}")
+        collection = self.collections[resource]
+        if isinstance(remove, int):
+            if remove < 0:
+                raise ValueError(f"remove must be 0 or more, got {remove}")
+            visible = [item.library_id for item in collection.visible()]
+            doomed = self.rng.sample(visible, min(remove, len(visible)))
+        else:
+            doomed = list(remove)
+            unknown = [library_id for library_id in doomed if library_id not in collection]
+            if unknown:
+                raise ValueError(f"remove: not in {resource}: {', '.join(unknown)}")
+        catalog_kind = kind.catalog_kind
+        if isinstance(add, int):
+            if add < 0:
+                raise ValueError(f"add must be 0 or more, got {add}")
+            if catalog_kind is None:
+                added = [self._add_artist(True).library_id for _ in range(add)]
+            elif catalog_kind == "albums":
+                added = [self.add_album(self.make_catalog_album(), when).library_id for _ in range(add)]
+            else:
+                fresh = [self.make_catalog_item(catalog_kind) for _ in range(add)]
+                added = [self.add_item(catalog_kind, cid, when) for cid in fresh]
+        else:
+            if catalog_kind is None:
+                raise ValueError(f"add: {resource} has no catalog ids; give a count")
+            unknown = [cid for cid in add if cid not in self.catalog[catalog_kind]]
+            if unknown:
+                raise ValueError(f"add: unknown catalog {catalog_kind}: {', '.join(unknown)}")
+            added = [self.add_item(catalog_kind, cid, when) for cid in add]
+        for library_id in doomed:
+            self.remove_item(resource, library_id)
+        return added, doomed
 
     def _change_tracks(self, tracks: Collection, add: int, remove: int) -> tuple[list[str], list[str]]:
         songs = self.collections["library-songs"]

@@ -25,8 +25,11 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlsplit
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 from airflow_provider_applemusic.emulator.data import (
     CATALOG_TYPES,
@@ -87,6 +90,8 @@ PLAYLISTS_PATH = "/v1/me/library/playlists"
 #: track types a playlist write accepts
 TRACK_TYPES = ("songs", "library-songs")
 LIBRARY_PREFIX = "/v1/me/library/"
+#: the emulator's own control path (not part of the API): apply library changes
+CONTROL_CHANGES_PATH = "/emulator/changes"
 #: the history listings outside ``/v1/me/library/``, by path
 HISTORY_PATHS = {
     "/v1/me/recent/played/tracks": RECENTLY_PLAYED,
@@ -574,6 +579,26 @@ class AppleMusicEmulator:
                 raise ValueError(f"no library playlist {parent_id!r}")
             return self._library.change(resource, add, remove, parent_id)
 
+    def apply_changes(
+        self,
+        add: int | Sequence[str] = 0,
+        remove: int | Sequence[str] = 0,
+        resource: str = "library-albums",
+    ) -> tuple[list[str], list[str]]:
+        """
+        Change the library as a user would, now: ``add`` fresh items (a count) or the given
+        catalog ids, ``remove`` random visible items (a count) or the given library ids. The
+        additions lead ``recently-added`` (albums and playlists) and ``meta.total`` of the
+        listing follows. Returns ``(added library ids, removed library ids)``.
+
+        A running emulator takes the same change over HTTP, outside the API and without tokens:
+        ``POST /emulator/changes`` with the JSON body ``{"add", "remove", "resource"}``
+        (the command line's ``apply-changes`` sends it).
+        """
+        with self._lock:
+            self._materialize()
+            return self._library.apply_changes(resource, add, remove, dt.datetime.now(dt.timezone.utc))
+
     def reset_stats(self) -> None:
         """Start counting afresh."""
         with self._lock:
@@ -672,6 +697,8 @@ class AppleMusicEmulator:
     async def _respond(
         self, method: str, target: str, headers: dict[str, str], body: bytes = b""
     ) -> _Response:
+        if urlsplit(target).path == CONTROL_CHANGES_PATH:
+            return self._control_changes(method, body)
         with self._lock:
             self.stats.requests += 1
             self.stats.in_flight += 1
@@ -693,6 +720,24 @@ class AppleMusicEmulator:
         finally:
             with self._lock:
                 self.stats.in_flight -= 1
+
+    def _control_changes(self, method: str, body: bytes) -> _Response:
+        """``POST /emulator/changes``: :meth:`apply_changes` for a running emulator (not counted)."""
+        if method != "POST":
+            return _error(405, "Method Not Allowed", "Use POST.", "40500")
+        payload = self._json_body(body or b"{}")
+        if isinstance(payload, _Response):
+            return payload
+        unknown = set(payload) - {"add", "remove", "resource"}
+        if unknown:
+            return _error(400, "Bad Request", f"Unknown fields: {', '.join(sorted(unknown))}.", "40000")
+        try:
+            added, removed = self.apply_changes(
+                payload.get("add", 0), payload.get("remove", 0), payload.get("resource", "library-albums")
+            )
+        except (ValueError, TypeError) as err:
+            return _error(400, "Bad Request", str(err), "40000")
+        return _json(200, {"added": added, "removed": removed})
 
     def _take_fault(self, path: str, query: dict[str, str]) -> str | None:
         for fault in self._faults:
