@@ -69,3 +69,12 @@ class AppleMusicSubscriptionError(AppleMusicRequestError):
     The account may not use the library ("Insufficient Privileges", code 40015): it needs an
     Apple Music subscription with Sync Library (iCloud Music Library) on. Not retried.
     """
+
+
+#: errors that waiting cannot cure: a trigger ends (or a watcher reports) at once
+WAITING_CANNOT_CURE: tuple[type[AppleMusicError], ...] = (
+    AppleMusicUserTokenError,
+    AppleMusicDeveloperTokenError,
+    AppleMusicSubscriptionError,
+    AppleMusicConfigError,
+)

@@ -58,6 +58,13 @@ def validate_concurrency(value: Any, *, param: str = "max_concurrency") -> int:
     return value
 
 
+def validate_seconds(value: Any, *, param: str, minimum: float = 0) -> float:
+    """Return ``value`` as seconds if it is a number of at least ``minimum``, else raise naming ``param``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= minimum:
+        raise AppleMusicConfigError(f"{param} must be a number of seconds >= {minimum:g}, got {value!r}")
+    return float(value)
+
+
 def join_include(include: Iterable[str] | str | None, *, param: str = "include") -> str | None:
     """Turn ``include`` (a list of relationship names, or one string) into the API's value."""
     if include is None:

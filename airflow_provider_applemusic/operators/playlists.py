@@ -18,7 +18,7 @@ from airflow_provider_applemusic.exceptions import (
 )
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
 from airflow_provider_applemusic.ids import chunks, normalize_ids
-from airflow_provider_applemusic.validation import validate_storefront
+from airflow_provider_applemusic.validation import validate_seconds, validate_storefront
 
 _T = TypeVar("_T")
 
@@ -168,14 +168,10 @@ class CreateLibraryPlaylistOperator(_PlaylistOperator):
         super().__init__(**kwargs)
         if if_exists not in IF_EXISTS:
             raise AppleMusicConfigError(f"if_exists must be one of {', '.join(IF_EXISTS)}, got {if_exists!r}")
-        if not isinstance(appearance_timeout, (int, float)) or appearance_timeout < 0:
-            raise AppleMusicConfigError(
-                f"appearance_timeout must be a number of seconds, got {appearance_timeout!r}"
-            )
         self.name = name
         self.description = description
         self.if_exists = if_exists
-        self.appearance_timeout = float(appearance_timeout)
+        self.appearance_timeout = validate_seconds(appearance_timeout, param="appearance_timeout")
 
     def execute(self, context: Context) -> dict[str, Any]:
         if not isinstance(self.name, str) or not self.name.strip():

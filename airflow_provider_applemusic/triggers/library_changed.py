@@ -1,0 +1,248 @@
+"""
+LibraryChangedTrigger: an asset watcher that fires when the user's library changes.
+
+The service has no change feed, so each poll reads a cheap fingerprint of the library and
+compares it with the last one kept in the watched asset's state store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from airflow.triggers.base import BaseEventTrigger, TriggerEvent
+
+from airflow_provider_applemusic.connection import DEFAULT_CONN_ID
+from airflow_provider_applemusic.exceptions import (
+    WAITING_CANNOT_CURE,
+    AppleMusicConfigError,
+    AppleMusicError,
+)
+from airflow_provider_applemusic.hooks.apple_music import AppleMusicAsyncHook
+from airflow_provider_applemusic.resources import listing_resource
+from airflow_provider_applemusic.validation import validate_seconds
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Sequence
+
+#: the resources a watcher can watch: the library's own listings
+WATCHABLE = (
+    "library-albums",
+    "library-songs",
+    "library-artists",
+    "library-playlists",
+    "library-music-videos",
+)
+#: resources whose additions ``recently-added`` lists (newest first)
+IN_RECENTLY_ADDED = ("library-albums", "library-playlists")
+#: how many of the newest ``recently-added`` ids each poll reads (one request)
+NEWEST = 10
+#: the asset state store key prefix of the saved fingerprint
+STATE_KEY_PREFIX = "applemusic.library_fingerprint"
+#: a refusal that goes on is logged again at most this often (seconds)
+REFUSAL_LOG_INTERVAL = 3600.0
+
+
+class LibraryChangedTrigger(BaseEventTrigger):
+    """
+    Fire an event each time the user's library changes; for an ``AssetWatcher``.
+
+    Each poll sends one small request per watched resource (``limit=1``: its ``meta.total``
+    and the first id in the listing's alphabetical order) and, when albums or playlists are
+    watched, one to ``recently-added`` (its ``NEWEST`` newest ids). The fingerprint they make
+    is compared with the last one, kept in the watched asset's state store, so a triggerer
+    restart neither misses a change made while it was down nor fires again for one already
+    seen. The first poll ever only records a baseline.
+
+    It notices: any addition of albums or playlists (they lead ``recently-added``); any change
+    in the number of items of a watched resource; a change of the item filed first. It misses:
+    an addition and a removal of the same kind of song, artist or music video between two
+    polls (the total stays), changes of attributes (a renamed playlist, edited tracks), and
+    anything undone before the next poll. A change is seen at most ``poll_interval`` seconds
+    after it shows in the API (Apple adds with a delay).
+
+    Delivery is at least once: the fingerprint is saved after the event is handed to the
+    triggerer, just before the next poll. The payload holds totals and ids, never a token.
+    429s and server errors are retried under the connection's policy and then skipped until
+    the next poll; a refused token or missing subscription is logged once per change of state
+    (then at most hourly) and polling goes on, since a watcher must not die.
+
+    :param apple_music_conn_id: the ``apple_music`` connection.
+    :param resources: the library listings to watch (``library-albums``, ``library-songs``,
+        ``library-artists``, ``library-playlists``, ``library-music-videos``).
+    :param poll_interval: seconds between polls (at least 1).
+    """
+
+    def __init__(
+        self,
+        apple_music_conn_id: str = DEFAULT_CONN_ID,
+        resources: Sequence[str] = ("library-albums",),
+        poll_interval: float = 300.0,
+    ) -> None:
+        super().__init__()
+        if isinstance(resources, str) or not resources:
+            raise AppleMusicConfigError(
+                f"resources must be a non-empty list of {', '.join(WATCHABLE)}, got {resources!r}"
+            )
+        for resource in resources:
+            if resource not in WATCHABLE:
+                raise AppleMusicConfigError(
+                    f"resources may hold only {', '.join(WATCHABLE)}, got {resource!r}"
+                )
+        self.apple_music_conn_id = apple_music_conn_id
+        self.resources = sorted(set(resources))
+        self.poll_interval = validate_seconds(poll_interval, param="poll_interval", minimum=1)
+        self._memory: dict[str, Any] | None = None
+        self._warned: set[str] = set()
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "apple_music_conn_id": self.apple_music_conn_id,
+                "resources": list(self.resources),
+                "poll_interval": self.poll_interval,
+            },
+        )
+
+    @property
+    def state_key(self) -> str:
+        """The state store key: one per connection and set of resources, so watchers never mix."""
+        identity = json.dumps([self.apple_music_conn_id, self.resources]).encode()
+        return f"{STATE_KEY_PREFIX}:{hashlib.sha256(identity).hexdigest()[:16]}"
+
+    async def fingerprint(self, hook: AppleMusicAsyncHook) -> dict[str, Any]:
+        """Read the library's fingerprint: totals and first ids per resource, newest additions."""
+        totals: dict[str, int | None] = {}
+        first: dict[str, str | None] = {}
+        for resource in self.resources:
+            page = await hook.request(
+                "GET", listing_resource(resource).path, {"limit": "1"}, expect_data=True, listing_offset=0
+            )
+            total = (page.get("meta") or {}).get("total")
+            totals[resource] = total if isinstance(total, int) and not isinstance(total, bool) else None
+            data = page.get("data") or []
+            first[resource] = data[0].get("id") if data else None
+        newest: list[str] = []
+        if any(resource in IN_RECENTLY_ADDED for resource in self.resources):
+            recent = await hook.request(
+                "GET",
+                listing_resource("recently-added").path,
+                {"limit": str(NEWEST)},
+                expect_data=True,
+                listing_offset=0,
+            )
+            newest = [str(item.get("id")) for item in recent.get("data") or []]
+        return {"totals": totals, "first": first, "newest": newest}
+
+    # -- the saved fingerprint ----------------------------------------------------------
+
+    def _warn_once(self, reason: str, message: str) -> None:
+        if reason not in self._warned:
+            self._warned.add(reason)
+            self.log.warning(message)
+
+    async def load_fingerprint(self) -> dict[str, Any] | None:
+        """The last fingerprint saved in the watched asset's state (None: none yet)."""
+        store = getattr(self, "asset_state_store", None)
+        if store is None:
+            self._warn_once("no-store", "No asset state store (not an asset watcher?): fingerprint in memory")
+            return self._memory
+        try:
+            saved = await store.aget(self.state_key, default=None)
+        except ValueError:  # several watched assets: no single accessor
+            self._warn_once("many-assets", "Watching several assets: the fingerprint is kept in memory only")
+            return self._memory
+        return saved if isinstance(saved, dict) else None
+
+    async def save_fingerprint(self, fingerprint: dict[str, Any]) -> None:
+        """Keep ``fingerprint`` in the watched asset's state (in memory when there is none)."""
+        self._memory = fingerprint
+        store = getattr(self, "asset_state_store", None)
+        if store is None:
+            return
+        try:
+            await store.aset(self.state_key, fingerprint)
+        except ValueError:
+            self._warn_once("many-assets", "Watching several assets: the fingerprint is kept in memory only")
+
+    # -- polling -------------------------------------------------------------------------
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        hook = AppleMusicAsyncHook(self.apple_music_conn_id)
+        refusal: str | None = None
+        refusal_logged = 0.0
+        unsaved: dict[str, Any] | None = None
+        try:
+            saved = await self.load_fingerprint()
+            while True:
+                if unsaved is not None:  # the event went out a poll interval ago: now keep it
+                    await self.save_fingerprint(unsaved)
+                    unsaved = None
+                try:
+                    current = await self.fingerprint(hook)
+                except WAITING_CANNOT_CURE as err:
+                    state = f"{type(err).__name__}: {err}"
+                    now = time.monotonic()
+                    if state != refusal or now - refusal_logged >= REFUSAL_LOG_INTERVAL:
+                        self.log.error("Cannot watch the library, will keep polling: %s", err)
+                        refusal, refusal_logged = state, now
+                    current = None
+                except AppleMusicError as err:
+                    self.log.warning("Poll failed, will try again next poll: %s", err)
+                    current = None
+                if current is not None:
+                    if refusal is not None:
+                        self.log.info("Polling works again")
+                        refusal = None
+                    if saved is None:
+                        self.log.info("Baseline of the library taken: %s", summary(current))
+                        await self.save_fingerprint(current)
+                    elif current != saved:
+                        self.log.info("The library changed: %s", changes(saved, current))
+                        yield TriggerEvent(event_payload(self.resources, saved, current))
+                        unsaved = current
+                    saved = current
+                await asyncio.sleep(self.poll_interval)
+        finally:
+            await hook.aclose()
+
+
+def summary(fingerprint: dict[str, Any]) -> str:
+    """The totals of a fingerprint, for a log line."""
+    return ", ".join(f"{name} {total}" for name, total in fingerprint["totals"].items())
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """What differs between two fingerprints, in words."""
+    said = [
+        f"{name} {before['totals'].get(name)} -> {total}"
+        for name, total in after["totals"].items()
+        if before["totals"].get(name) != total
+    ]
+    said += [
+        f"{name} now starts with {first}"
+        for name, first in after["first"].items()
+        if before["first"].get(name) != first
+    ]
+    fresh = [item for item in after["newest"] if item not in before["newest"]]
+    if fresh:
+        said.append(f"newly added {', '.join(fresh)}")
+    return said or ["newest additions reordered"]
+
+
+def event_payload(resources: Sequence[str], before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The event: what was seen before and now (totals, newest ids), and when."""
+    return {
+        "resources": list(resources),
+        "totals": after["totals"],
+        "previous_totals": before["totals"],
+        "newest": after["newest"],
+        "newly_added": [item for item in after["newest"] if item not in before["newest"]],
+        "changes": changes(before, after),
+        "seen_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
