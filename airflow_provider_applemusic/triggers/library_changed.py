@@ -179,6 +179,13 @@ class LibraryChangedTrigger(BaseEventTrigger):
         unsaved: dict[str, Any] | None = None
         try:
             saved = await self.load_fingerprint()
+            self.log.info(
+                "Watching %s of connection '%s' every %gs (%s)",
+                ", ".join(self.resources),
+                self.apple_music_conn_id,
+                self.poll_interval,
+                "from the saved fingerprint" if saved is not None else "no fingerprint saved yet",
+            )
             while True:
                 if unsaved is not None:  # the event went out a poll interval ago: now keep it
                     await self.save_fingerprint(unsaved)
