@@ -12,7 +12,7 @@ from airflow_provider_applemusic.connection import DEFAULT_CONN_ID
 from airflow_provider_applemusic.exceptions import AppleMusicError
 from airflow_provider_applemusic.hooks.apple_music import INCURABLE_ERRORS, AppleMusicAsyncHook
 from airflow_provider_applemusic.ids import missing_ids, normalize_ids
-from airflow_provider_applemusic.triggers.presence_registry import presence_registry
+from airflow_provider_applemusic.triggers.presence_registry import Member, presence_registry
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -93,30 +93,31 @@ class LibraryItemsTrigger(BaseTrigger):
         """Wait on the loop's presence registry: one look-up a round for every trigger of the group."""
         group = presence_registry().group(self.apple_music_conn_id, self.storefront)
         member = group.join(self.ids, self.poll_interval)
-        missing = dict(self.ids)
         try:
-            while True:
-                remaining = self._remaining()
-                try:
-                    answer = await asyncio.wait_for(member.next_answer(), timeout=remaining)
-                except asyncio.TimeoutError:
-                    yield TriggerEvent({"status": "timeout", "missing": missing})
-                    return
-                if isinstance(answer, FATAL_ERRORS):
-                    yield TriggerEvent({"status": "error", "message": str(answer), "fatal": True})
-                    return
-                if isinstance(answer, AppleMusicError):
-                    self.log.warning("Poll failed, will try again: %s", answer)
-                    continue
-                if isinstance(answer, BaseException):
-                    raise answer
-                missing = missing_ids(self.ids, answer)
-                if not missing:
-                    yield TriggerEvent({"status": "success", "found": answer})
-                    return
-                self.log.info("Not in the library yet: %s", missing)
+            event = await self._wait_as_member(member)
         finally:
-            group.leave(member)
+            group.leave(member)  # before the event is handed on: the next round leaves it out
+        yield event
+
+    async def _wait_as_member(self, member: Member) -> TriggerEvent:
+        """The member's answers, round after round, until one decides: the trigger's event."""
+        missing = dict(self.ids)
+        while True:
+            try:
+                answer = await asyncio.wait_for(member.next_answer(), timeout=self._remaining())
+            except asyncio.TimeoutError:
+                return TriggerEvent({"status": "timeout", "missing": missing})
+            if isinstance(answer, FATAL_ERRORS):
+                return TriggerEvent({"status": "error", "message": str(answer), "fatal": True})
+            if isinstance(answer, AppleMusicError):
+                self.log.warning("Poll failed, will try again: %s", answer)
+                continue
+            if isinstance(answer, BaseException):
+                raise answer
+            missing = missing_ids(self.ids, answer)
+            if not missing:
+                return TriggerEvent({"status": "success", "found": answer})
+            self.log.info("Not in the library yet: %s", missing)
 
     async def _run_playlist(self) -> AsyncIterator[TriggerEvent]:
         """Poll for one library playlist with a hook of its own (playlists are not coalesced)."""

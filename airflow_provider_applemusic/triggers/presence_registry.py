@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 GroupKey = tuple[str, str | None]
+#: loop passes a round waits at most for its members to take their answers
+MAX_HANDOVER_PASSES = 20
 
 
 @dataclass(eq=False)
@@ -41,13 +43,23 @@ class Member:
     answers: asyncio.Queue[dict[str, dict[str, str | None]] | BaseException] = field(
         default_factory=asyncio.Queue
     )
+    #: waiting for an answer (False while it handles one)
+    waiting: bool = False
 
     async def next_answer(self) -> dict[str, dict[str, str | None]] | BaseException:
         """The next round's answer for this member's ids (the latest, if several are queued)."""
-        answer = await self.answers.get()
+        self.waiting = True
+        try:
+            answer = await self.answers.get()
+        finally:
+            self.waiting = False
         while not self.answers.empty():
             answer = self.answers.get_nowait()
         return answer
+
+    def handled(self) -> bool:
+        """Whether it has taken every answer and waits for the next one."""
+        return self.waiting and self.answers.empty()
 
 
 class PresenceGroup:
@@ -106,6 +118,11 @@ class PresenceGroup:
             return not ends
         for member in members:
             member.answers.put_nowait(order_found(member.ids, found))
+        # let the members take their answers (those done leave) before a next round is due
+        for _ in range(MAX_HANDOVER_PASSES):
+            if all(m.handled() or m not in self.members for m in members):
+                break
+            await asyncio.sleep(0)
         return True
 
     async def _run(self) -> None:
