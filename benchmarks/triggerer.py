@@ -143,7 +143,7 @@ def main() -> None:
     )
     print(
         f"catalog requests: {catalog_requests} in {intervals:.1f} poll intervals = "
-        f"{catalog_requests / max(intervals, 1e-9):.1f} per interval (goal <= {math.ceil(n / 100)})"
+        f"{catalog_requests / max(intervals, 1e-9):.1f} per interval"
     )
     if result["rounds"]:
         print(
