@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
+from airflow_provider_applemusic.async_clients import acquire_client, release_client
 from airflow_provider_applemusic.catalog import library_ids_from_catalog, order_found, storefront_id
 from airflow_provider_applemusic.codes import CODE_KINDS, code_lookups, matches_by_code, normalize_codes
 from airflow_provider_applemusic.connection import (
@@ -45,7 +46,6 @@ from airflow_provider_applemusic.http_policy import (
 from airflow_provider_applemusic.ids import add_batches, catalog_lookups, normalize_ids
 from airflow_provider_applemusic.paging import ListingPager, listing_ends_before, listing_params
 from airflow_provider_applemusic.resources import ListingResource, listing_resource
-from airflow_provider_applemusic.tls import shared_ssl_context
 from airflow_provider_applemusic.tokens import DeveloperTokenMinter, get_minter, mask
 from airflow_provider_applemusic.validation import (
     MAX_PAGE_SIZE,
@@ -64,6 +64,13 @@ if TYPE_CHECKING:
     import requests
 
 LIBRARY_ALBUMS = "library-albums"
+#: errors that asking again cannot cure
+INCURABLE_ERRORS = (
+    AppleMusicUserTokenError,
+    AppleMusicDeveloperTokenError,
+    AppleMusicSubscriptionError,
+    AppleMusicConfigError,
+)
 #: extended attributes every library-albums request asks for (without it no album has a date)
 ALBUMS_EXTEND = listing_resource(LIBRARY_ALBUMS).extended
 
@@ -791,8 +798,12 @@ class AppleMusicAsyncHook(_AppleMusicHookBase):
     constructor arguments (``max_concurrency`` defaults to 4), connection settings, token
     minting, retry policy, error mapping and adaptive limit.
 
-    Nothing here blocks the event loop: the connection is read with ``aget_connection`` and
-    validated in a worker thread; waits are ``asyncio.sleep``. Close it with :meth:`aclose`.
+    Every hook of an event loop borrows one client per API host
+    (:mod:`~airflow_provider_applemusic.async_clients`, at most 16 connections): the pool
+    bounds connections across hooks, each hook's adaptive limit bounds its own requests in
+    flight. Nothing here blocks the event loop: the connection is read with
+    ``aget_connection`` and validated in a worker thread; waits are ``asyncio.sleep``. Give
+    the client back with :meth:`aclose` (it closes only when no other hook holds it).
     """
 
     hook_name = "Apple Music (async)"
@@ -800,6 +811,7 @@ class AppleMusicAsyncHook(_AppleMusicHookBase):
     _settings: AppleMusicSettings | None = None
     _minter: DeveloperTokenMinter | None = None
     _client: httpx.AsyncClient | None = None
+    _user_storefront: str | None = None
 
     @cached_property
     def concurrency(self) -> AsyncAdaptiveConcurrency:
@@ -816,25 +828,15 @@ class AppleMusicAsyncHook(_AppleMusicHookBase):
         return self._settings
 
     async def _client_for(self, settings: AppleMusicSettings) -> httpx.AsyncClient:
-        import httpx
-
         if self._client is None:
-            self._client = httpx.AsyncClient(
-                base_url=settings.base_url,
-                timeout=settings.timeout_seconds,
-                headers={"Accept": "application/json"},
-                limits=httpx.Limits(
-                    max_connections=self.max_concurrency, max_keepalive_connections=self.max_concurrency
-                ),
-                verify=await shared_ssl_context(),
-            )
+            self._client = await acquire_client(settings.base_url)
         return self._client
 
     async def aclose(self) -> None:
-        """Close the HTTP client (safe to call more than once)."""
+        """Give the shared HTTP client back (safe to call more than once); other hooks keep it."""
         client, self._client = self._client, None
         if client is not None:
-            await client.aclose()
+            await release_client(client)
 
     async def request(
         self,
@@ -864,12 +866,16 @@ class AppleMusicAsyncHook(_AppleMusicHookBase):
         )
         client = await self._client_for(settings)
         policy = self._retry_policy(settings)
+        # waiting for one of the shared pool's connections is not a failure of the request
+        timeout = httpx.Timeout(settings.timeout_seconds, pool=None)
 
         async def attempt() -> Any:
             token, headers = attempts.prepare()
             async with self.concurrency.slot() as slot:
                 try:
-                    response = await client.request(method, path, params=params, headers=headers)
+                    response = await client.request(
+                        method, path, params=params, headers=headers, timeout=timeout
+                    )
                     body = response.content
                 except httpx.HTTPError as err:
                     raise connection_failure(method, path, err) from None
@@ -901,16 +907,42 @@ class AppleMusicAsyncHook(_AppleMusicHookBase):
         """Return the user's storefront id, e.g. ``us``."""
         return storefront_id(await self.request("GET", "/v1/me/storefront", expect_data=True))
 
+    async def catalog_storefront(self, storefront: str | None = None) -> str:
+        """
+        Async :meth:`AppleMusicHook.catalog_storefront`: ``storefront``, else the connection's,
+        else the user's (asked once per hook).
+        """
+        settings = await self.get_settings()
+        if storefront or settings.storefront:
+            return str(storefront or settings.storefront)
+        if self._user_storefront is None:
+            self._user_storefront = await self.get_storefront()
+        return self._user_storefront
+
     async def find_in_library(
         self, ids: Mapping[str, Iterable[str]], *, storefront: str | None = None
     ) -> dict[str, dict[str, str | None]]:
-        """Async :meth:`AppleMusicHook.find_in_library`: ``{type: {catalog_id: library_id}}``."""
+        """
+        Async :meth:`AppleMusicHook.find_in_library`: ``{type: {catalog_id: library_id}}``.
+
+        The batches (at most 100 ids each) go out together, under the hook's adaptive limit;
+        when some fail, an error waiting cannot cure (a refused token) is raised first.
+        """
         normalized = normalize_ids(ids)
         validate_storefront(storefront)
-        settings = await self.get_settings()
-        front = storefront or settings.storefront or await self.get_storefront()
+        front = await self.catalog_storefront(storefront)
+        lookups = catalog_lookups(normalized, front)
+        bodies = await asyncio.gather(
+            *(self.request("GET", path, params, expect_data=True) for _, path, params in lookups),
+            return_exceptions=True,
+        )
         found: dict[str, dict[str, str | None]] = {kind: {} for kind in normalized}
-        for kind, path, params in catalog_lookups(normalized, front):
-            body = await self.request("GET", path, params, expect_data=True)
-            found[kind].update(library_ids_from_catalog(body))
+        errors: list[BaseException] = []
+        for (kind, _, _), body in zip(lookups, bodies, strict=True):
+            if isinstance(body, BaseException):
+                errors.append(body)
+            else:
+                found[kind].update(library_ids_from_catalog(body))
+        if errors:
+            raise next((err for err in errors if isinstance(err, INCURABLE_ERRORS)), errors[0])
         return order_found(normalized, found)

@@ -9,26 +9,16 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_applemusic.connection import DEFAULT_CONN_ID
-from airflow_provider_applemusic.exceptions import (
-    AppleMusicConfigError,
-    AppleMusicDeveloperTokenError,
-    AppleMusicError,
-    AppleMusicSubscriptionError,
-    AppleMusicUserTokenError,
-)
-from airflow_provider_applemusic.hooks.apple_music import AppleMusicAsyncHook
+from airflow_provider_applemusic.exceptions import AppleMusicError
+from airflow_provider_applemusic.hooks.apple_music import INCURABLE_ERRORS, AppleMusicAsyncHook
 from airflow_provider_applemusic.ids import missing_ids, normalize_ids
+from airflow_provider_applemusic.triggers.presence_registry import Member, presence_registry
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
 #: errors that waiting cannot cure: the trigger ends with an error event at once
-FATAL_ERRORS = (
-    AppleMusicUserTokenError,
-    AppleMusicDeveloperTokenError,
-    AppleMusicSubscriptionError,
-    AppleMusicConfigError,
-)
+FATAL_ERRORS = INCURABLE_ERRORS
 
 
 class LibraryItemsTrigger(BaseTrigger):
@@ -40,6 +30,14 @@ class LibraryItemsTrigger(BaseTrigger):
     ``{"status": "timeout", "missing": {type: [catalog_id, ...]}}`` or
     ``{"status": "error", "message": ...}``. Rate limits and server errors during a poll count as
     "not yet". Serialised kwargs hold the connection id, ids and intervals, never a token or key.
+
+    With ``ids``, the trigger joins the event loop's
+    :class:`~airflow_provider_applemusic.triggers.presence_registry.PresenceRegistry`: every
+    trigger of that loop with the same connection and storefront is answered from one look-up
+    a round (at the smallest poll interval among them, at most 100 ids a request per type), so
+    500 sensors waiting on one album each cost at most 5 requests a round. The deadline is
+    checked against the answers of those rounds. With ``playlist_id``, the trigger polls on its
+    own (through the loop's shared HTTP client).
 
     :param ids: ``{type: [catalog ids]}``; None with ``playlist_id``.
     :param playlist_id: a library playlist (``p.…``) to wait for instead of ``ids``.
@@ -80,35 +78,67 @@ class LibraryItemsTrigger(BaseTrigger):
             },
         )
 
-    async def _found(self, hook: AppleMusicAsyncHook) -> dict[str, dict[str, str | None]]:
-        if self.playlist_id is None:
-            return await hook.find_in_library(self.ids, storefront=self.storefront)
-        present = await hook.get_library_playlist(self.playlist_id) is not None
-        return {"playlists": {self.playlist_id: self.playlist_id} if present else {}}
-
-    def _hook(self) -> AppleMusicAsyncHook:
-        return AppleMusicAsyncHook(self.apple_music_conn_id)
-
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        hook = self._hook()
+        if self.playlist_id is not None:
+            events = self._run_playlist()
+        else:
+            events = self._run_coalesced()
+        async for event in events:
+            yield event
+
+    def _remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.time()
+
+    async def _run_coalesced(self) -> AsyncIterator[TriggerEvent]:
+        """Wait on the loop's presence registry: one look-up a round for every trigger of the group."""
+        group = presence_registry().group(self.apple_music_conn_id, self.storefront)
+        member = group.join(self.ids, self.poll_interval)
+        try:
+            event = await self._wait_as_member(member)
+        finally:
+            group.leave(member)  # before the event is handed on: the next round leaves it out
+        yield event
+
+    async def _wait_as_member(self, member: Member) -> TriggerEvent:
+        """The member's answers, round after round, until one decides: the trigger's event."""
         missing = dict(self.ids)
+        while True:
+            try:
+                answer = await asyncio.wait_for(member.next_answer(), timeout=self._remaining())
+            except asyncio.TimeoutError:
+                return TriggerEvent({"status": "timeout", "missing": missing})
+            if isinstance(answer, FATAL_ERRORS):
+                return TriggerEvent({"status": "error", "message": str(answer), "fatal": True})
+            if isinstance(answer, AppleMusicError):
+                self.log.warning("Poll failed, will try again: %s", answer)
+                continue
+            if isinstance(answer, BaseException):
+                raise answer
+            missing = missing_ids(self.ids, answer)
+            if not missing:
+                return TriggerEvent({"status": "success", "found": answer})
+            self.log.info("Not in the library yet: %s", missing)
+
+    async def _run_playlist(self) -> AsyncIterator[TriggerEvent]:
+        """Poll for one library playlist with a hook of its own (playlists are not coalesced)."""
+        assert self.playlist_id is not None
+        hook = AppleMusicAsyncHook(self.apple_music_conn_id)
         try:
             while True:
                 try:
-                    found = await self._found(hook)
-                    missing = missing_ids(self.ids, found)
-                    if not missing:
+                    if await hook.get_library_playlist(self.playlist_id) is not None:
+                        found = {"playlists": {self.playlist_id: self.playlist_id}}
                         yield TriggerEvent({"status": "success", "found": found})
                         return
-                    self.log.info("Not in the library yet: %s", missing)
+                    self.log.info("Not in the library yet: playlist %s", self.playlist_id)
                 except FATAL_ERRORS as err:
                     yield TriggerEvent({"status": "error", "message": str(err), "fatal": True})
                     return
                 except AppleMusicError as err:
                     self.log.warning("Poll failed, will try again: %s", err)
-                remaining = None if self.deadline is None else self.deadline - time.time()
+                remaining = self._remaining()
                 if remaining is not None and remaining <= 0:
-                    yield TriggerEvent({"status": "timeout", "missing": missing})
+                    yield TriggerEvent({"status": "timeout", "missing": {"playlists": [self.playlist_id]}})
                     return
                 await asyncio.sleep(
                     self.poll_interval if remaining is None else min(self.poll_interval, remaining)

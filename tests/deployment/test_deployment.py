@@ -496,6 +496,54 @@ def test_a_retried_create_task_reuses_the_playlist_its_first_try_created(deploym
     assert "created by an earlier try of this task" in log
 
 
+MANY_SENSORS = "deployment_many_sensors"
+#: mapped sensors of the many-sensors run, each waiting on one album
+MANY = 30
+
+
+def test_many_deferred_sensors_share_one_lookup_a_round_on_the_triggerer(deployment: Deployment) -> None:
+    from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
+
+    emulator = deployment.emulator
+    albums = emulator.catalog_ids("albums")[40 : 40 + MANY]
+    deployment.wait_for_dags(MANY_SENSORS)
+    run = deployment.trigger(MANY_SENSORS, conf={"albums": albums})
+    run_id = run["dag_run_id"]
+    path = f"/dags/{MANY_SENSORS}/dagRuns/{run_id}/taskInstances"
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while True:  # every mapped sensor poked once (nothing added yet) and deferred
+        states = [ti["state"] for ti in deployment.get(path)["task_instances"] if ti["task_id"] == "wait"]
+        if states.count("deferred") == MANY:
+            break
+        assert "failed" not in states and time.monotonic() < deadline, states
+        deployment.check_alive()
+        time.sleep(1)
+    emulator.reset_stats()
+    started = time.monotonic()
+    os.environ["AIRFLOW_CONN_APPLE_MUSIC_DEPLOYMENT_USER"] = emulator.connection_json()
+    try:
+        AppleMusicHook("apple_music_deployment_user").add_to_library({"albums": albums})
+    finally:
+        os.environ.pop("AIRFLOW_CONN_APPLE_MUSIC_DEPLOYMENT_USER", None)
+    finished = deployment.wait_for_run(MANY_SENSORS, run_id)
+    elapsed = time.monotonic() - started
+    tis = [ti for ti in deployment.get(path)["task_instances"] if ti["task_id"] == "wait"]
+    assert finished["state"] == "success" and [ti["state"] for ti in tis] == ["success"] * MANY, tis
+    library = emulator.library_ids("albums")
+    for ti in tis:  # each sensor returns its own album's library id
+        entry = deployment.get(
+            f"{path}/wait/xcomEntries/return_value", map_index=ti["map_index"], deserialize="true"
+        )
+        value = json.loads(entry["value"]) if isinstance(entry["value"], str) else entry["value"]
+        cid = albums[ti["map_index"]]
+        assert value == {"albums": {cid: library[cid]}}, (ti["map_index"], value)
+    # one trigger per sensor, yet one catalog request a round (30 ids fit one request), a round
+    # every poke_interval (2 s) at most; unshared, that would be 30 requests every 2 s
+    lookups = emulator.stats.paths["/v1/catalog/gb/albums"]
+    assert 1 <= lookups <= elapsed / 2 + 2, (lookups, elapsed)
+    assert emulator.stats.paths["/v1/me/storefront"] == 0
+
+
 def test_stopping_leaves_no_process_and_no_open_port(deployment: Deployment) -> None:
     sessions = deployment.sessions
     assert len(session_processes(sessions)) > len(sessions), "the components' children are not seen"

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_applemusic.async_clients import open_clients
 from airflow_provider_applemusic.triggers.library_items import LibraryItemsTrigger
+from airflow_provider_applemusic.triggers.presence_registry import presence_registry
 
 
 async def _first_event(trigger: LibraryItemsTrigger, limit: float = 30) -> dict[str, Any]:
@@ -96,24 +98,33 @@ async def test_deadline_yields_timeout_naming_missing_ids(start_emulator: Any) -
     assert time.monotonic() - started < 5
 
 
-async def test_cancellation_closes_the_client(start_emulator: Any) -> None:
+async def test_cancelling_the_last_trigger_ends_its_group_and_gives_the_client_back(
+    start_emulator: Any,
+) -> None:
     emulator = start_emulator(albums=10)
     trigger = LibraryItemsTrigger(ids={"albums": ["999999999"]}, poll_interval=30, deadline=time.time() + 60)
-    hooks: list[Any] = []
-    original = trigger._hook
-
-    def spy() -> Any:
-        hook = original()
-        hooks.append(hook)
-        return hook
-
-    trigger._hook = spy  # type: ignore[method-assign]
     task = asyncio.ensure_future(_first_event(trigger))
-    while emulator.stats.requests < 2:
+    while emulator.stats.paths["/v1/catalog/us/albums"] < 1:
         await asyncio.sleep(0.02)
-    assert hooks[0]._client is not None and not hooks[0]._client.is_closed
-    client = hooks[0]._client
+    group = presence_registry().groups[("apple_music_default", None)]
+    client = group.hook._client
+    assert client is not None and not client.is_closed and open_clients() == 1
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert client.is_closed
+    while open_clients():
+        await asyncio.sleep(0.01)
+    assert client.is_closed and not presence_registry().groups
+
+
+async def test_playlist_form_polls_on_its_own_until_the_playlist_appears(start_emulator: Any) -> None:
+    emulator = start_emulator(albums=10, playlist_delay=1.0)
+    from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
+
+    created = await asyncio.to_thread(AppleMusicHook().create_library_playlist, "Road trip")
+    event = await _first_event(
+        LibraryItemsTrigger(playlist_id=created["id"], poll_interval=0.2, deadline=time.time() + 20)
+    )
+    assert event == {"status": "success", "found": {"playlists": {created["id"]: created["id"]}}}
+    assert emulator.stats.paths[f"/v1/me/library/playlists/{created['id']}"] >= 2
+    assert not presence_registry().groups
