@@ -71,8 +71,8 @@ class AppleMusicSubscriptionError(AppleMusicRequestError):
     """
 
 
-#: errors that waiting cannot cure: a trigger ends (or a watcher reports) at once
-WAITING_CANNOT_CURE: tuple[type[AppleMusicError], ...] = (
+#: errors that asking again cannot cure: a trigger ends (a watcher reports them) at once
+INCURABLE_ERRORS: tuple[type[AppleMusicError], ...] = (
     AppleMusicUserTokenError,
     AppleMusicDeveloperTokenError,
     AppleMusicSubscriptionError,

@@ -21,6 +21,7 @@ from airflow_provider_applemusic.connection import (
     settings_from_connection,
 )
 from airflow_provider_applemusic.exceptions import (
+    INCURABLE_ERRORS,
     AppleMusicConfigError,
     AppleMusicDeveloperTokenError,
     AppleMusicError,
@@ -64,13 +65,6 @@ if TYPE_CHECKING:
     import requests
 
 LIBRARY_ALBUMS = "library-albums"
-#: errors that asking again cannot cure
-INCURABLE_ERRORS = (
-    AppleMusicUserTokenError,
-    AppleMusicDeveloperTokenError,
-    AppleMusicSubscriptionError,
-    AppleMusicConfigError,
-)
 #: extended attributes every library-albums request asks for (without it no album has a date)
 ALBUMS_EXTEND = listing_resource(LIBRARY_ALBUMS).extended
 

@@ -18,7 +18,7 @@ from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 from airflow_provider_applemusic.connection import DEFAULT_CONN_ID
 from airflow_provider_applemusic.exceptions import (
-    WAITING_CANNOT_CURE,
+    INCURABLE_ERRORS,
     AppleMusicConfigError,
     AppleMusicError,
 )
@@ -192,7 +192,7 @@ class LibraryChangedTrigger(BaseEventTrigger):
                     unsaved = None
                 try:
                     current = await self.fingerprint(hook)
-                except WAITING_CANNOT_CURE as err:
+                except INCURABLE_ERRORS as err:
                     state = f"{type(err).__name__}: {err}"
                     now = time.monotonic()
                     if state != refusal or now - refusal_logged >= REFUSAL_LOG_INTERVAL:

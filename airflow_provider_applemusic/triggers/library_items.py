@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_applemusic.connection import DEFAULT_CONN_ID
-from airflow_provider_applemusic.exceptions import AppleMusicError
-from airflow_provider_applemusic.hooks.apple_music import INCURABLE_ERRORS, AppleMusicAsyncHook
+from airflow_provider_applemusic.exceptions import INCURABLE_ERRORS, AppleMusicError
+from airflow_provider_applemusic.hooks.apple_music import AppleMusicAsyncHook
 from airflow_provider_applemusic.ids import missing_ids, normalize_ids
 from airflow_provider_applemusic.triggers.presence_registry import Member, presence_registry
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from airflow_provider_applemusic.catalog import order_found
-from airflow_provider_applemusic.exceptions import AppleMusicError
-from airflow_provider_applemusic.hooks.apple_music import INCURABLE_ERRORS, AppleMusicAsyncHook
+from airflow_provider_applemusic.exceptions import INCURABLE_ERRORS, AppleMusicError
+from airflow_provider_applemusic.hooks.apple_music import AppleMusicAsyncHook
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
