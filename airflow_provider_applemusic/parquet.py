@@ -44,6 +44,7 @@ def _columns() -> dict[str, tuple[pa.DataType, Callable[[dict[str, Any]], Any]]]
 
     return {
         "id": (pa.string(), lambda item: item.get("id")),
+        "change": (pa.string(), lambda record: record.get("change")),
         "type": (pa.string(), lambda item: item.get("type")),
         "name": (pa.string(), _attribute("name")),
         "artist_name": (pa.string(), _attribute("artistName")),
@@ -83,6 +84,8 @@ RESOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
         "release_date", "content_rating", "catalog_id",
     ),
     "heavy-rotation": ("id", "type", "name", "artist_name", "catalog_id"),
+    # a change log (LibraryChangesOperator): resource_json holds each whole change record
+    "changes": ("change", "id"),
 }  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from functools import cached_property
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 EXPORTABLE = tuple(name for name, row in LISTING_RESOURCES.items() if row.parent is None)
 PLAYLIST_TRACKS = "library-playlist-tracks"
 PROGRESS_EVERY_SECONDS = 5.0
+#: the asset-state key under which an export records its last snapshot on each outlet asset
+SNAPSHOT_STATE_KEY = "applemusic.snapshot"
 
 
 @dataclass
@@ -56,6 +59,22 @@ class ExportResult:
     compression: str | None
     skipped_without_date_added: int
     pages: int
+    ids_sha256: str = ""
+
+    def snapshot_state(self, recorded: Any) -> dict[str, Any]:
+        """
+        The asset state after this export, given what was ``recorded`` before (None: nothing):
+        ``{"uri", "previous_uri", "count", "ids_sha256"}``. ``previous_uri`` moves only when
+        ``uri`` changes, so an export to a fixed path never compares a file with itself.
+        """
+        before = recorded if isinstance(recorded, dict) else {}
+        previous_uri = before.get("uri") if before.get("uri") != self.uri else before.get("previous_uri")
+        return {
+            "uri": self.uri,
+            "previous_uri": previous_uri,
+            "count": self.count,
+            "ids_sha256": self.ids_sha256,
+        }
 
     def event_extra(self) -> dict[str, Any]:
         """The asset-event extra every export emits: where the file is and what it holds."""
@@ -188,6 +207,7 @@ class AppleMusicExportOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         result = self.export()
+        self.record_snapshot(context, result)
         self.emit_asset_events(context, result)
         return {
             **result.event_extra(),
@@ -211,6 +231,7 @@ class AppleMusicExportOperator(BaseOperator):
             pages_in_flight=self.max_concurrency,
         )
         written = [0]
+        ids = hashlib.sha256()
         started = time.monotonic()
 
         def batches() -> Iterator[list[dict[str, Any]]]:
@@ -221,6 +242,8 @@ class AppleMusicExportOperator(BaseOperator):
                     for playlist in kept:
                         self._attach_tracks(playlist)
                 written[0] += len(kept)
+                for item in kept:
+                    ids.update(f"{item.get('id')}\n".encode())
                 if due():
                     self._log_progress(pager, written[0], started)
                 yield kept
@@ -238,6 +261,7 @@ class AppleMusicExportOperator(BaseOperator):
             compression=self.compression,
             skipped_without_date_added=window.skipped_without_date_added,
             pages=pager.stats.pages,
+            ids_sha256=ids.hexdigest(),
         )
         self.log.info(
             "Exported %d %s (%d pages, %d requests, %d without dateAdded skipped, %d bytes, %s%s) "
@@ -258,6 +282,23 @@ class AppleMusicExportOperator(BaseOperator):
     def _attach_tracks(self, playlist: dict[str, Any]) -> None:
         tracks = list(self.hook.iter_library(PLAYLIST_TRACKS, parent_id=str(playlist["id"])))
         playlist.setdefault("relationships", {})["tracks"] = {"data": tracks}
+
+    def record_snapshot(self, context: Context, result: ExportResult) -> None:
+        """
+        Keep the written file in the state of every outlet asset (key ``applemusic.snapshot``),
+        once it is committed; ``LibraryChangesOperator(snapshot_asset=...)`` reads it.
+        """
+        from airflow.sdk import Asset
+
+        stores = context.get("asset_state_store")
+        if stores is None:
+            return
+        for outlet in self.outlets or ():
+            if isinstance(outlet, Asset):
+                state = stores[outlet]
+                recorded = result.snapshot_state(state.get(SNAPSHOT_STATE_KEY))
+                state.set(SNAPSHOT_STATE_KEY, recorded)
+                self.log.info("Recorded the snapshot in the state of %s: %s", outlet.name, recorded)
 
     def emit_asset_events(self, context: Context, result: ExportResult) -> None:
         """Put the shared extra on the event of every outlet asset."""

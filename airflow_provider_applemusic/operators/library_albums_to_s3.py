@@ -144,6 +144,7 @@ class LibraryAlbumsToS3Operator(AppleMusicExportOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         result = self.export()
+        self.record_snapshot(context, result)
         self.emit_asset_events(context, result)
         return {
             "s3_uri": result.uri,
