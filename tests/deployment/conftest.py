@@ -40,6 +40,8 @@ DAG_SOURCES = [ROOT / "example_dags", Path(__file__).parent / "dags"]
 #: the emulator is ``make demo``'s (seed 7, 2000 albums): the example DAGs' defaults must work on it
 EMULATOR_ALBUMS = 2000
 BUCKET = "applemusic-deployment"
+#: the poll interval of the example library watcher on the tier
+WATCH_POLL_SECONDS = 3
 #: how long to wait for anything before giving up (a hang guard, not an assertion on speed)
 PATIENCE_SECONDS = 240
 TERMINAL_RUN_STATES = {"success", "failed"}
@@ -236,6 +238,27 @@ class Deployment:
                 start_new_session=True,
             )
 
+    def restart_component(self, name: str) -> None:
+        """Stop a component as a service manager does (SIGTERM to its group), then start it again."""
+        process = self.processes[name]
+        args = [str(arg) for arg in process.args][3:]  # after ``python -m airflow``
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+        log = self.home / "components" / f"{name}.log"
+        log.rename(log.with_suffix(f".{time.monotonic_ns()}.log"))
+        self.start_component(name, *args)
+
+    def reparse(self, dag_id: str) -> None:
+        """Ask the dag-processor to parse a DAG's file now (as the UI's Reparse button does)."""
+        file_token = self.get(f"/dags/{dag_id}/details")["file_token"]
+        response = self.api("PUT", f"/parseDagFile/{file_token}")
+        assert response.status_code in (200, 201, 204), response.text
+
     def component_log(self, name: str) -> str:
         """What a component printed so far."""
         path = self.home / "components" / f"{name}.log"
@@ -344,6 +367,8 @@ def _environment(home: Path, dags: Path, api_port: int, s3_url: str) -> dict[str
                 {"conn_type": "aws", "extra": {"endpoint_url": s3_url, "region_name": "us-east-1"}}
             ),
             "AIRFLOW_VAR_APPLEMUSIC_BUCKET": BUCKET,
+            # the library watcher of applemusic_on_library_change polls every few seconds here
+            "APPLEMUSIC_WATCH_POLL_SECONDS": str(WATCH_POLL_SECONDS),
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "deployment",
             "AWS_SECRET_ACCESS_KEY": "deployment",

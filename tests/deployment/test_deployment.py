@@ -26,6 +26,7 @@ from tests.deployment.conftest import (
     BUCKET,
     PATIENCE_SECONDS,
     ROOT,
+    WATCH_POLL_SECONDS,
     Deployment,
     accepts_connections,
     session_processes,
@@ -542,6 +543,69 @@ def test_many_deferred_sensors_share_one_lookup_a_round_on_the_triggerer(deploym
     lookups = emulator.stats.paths["/v1/catalog/gb/albums"]
     assert 1 <= lookups <= elapsed / 2 + 2, (lookups, elapsed)
     assert emulator.stats.paths["/v1/me/storefront"] == 0
+
+
+ON_CHANGE = "applemusic_on_library_change"
+
+
+def _wait_for_log(deployment: Deployment, component: str, text: str, count: int = 1) -> None:
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while deployment.component_log(component).count(text) < count:
+        deployment.check_alive()
+        assert time.monotonic() < deadline, f"the {component} never logged {text!r}"
+        time.sleep(0.5)
+
+
+def _runs_by_type(deployment: Deployment, dag_id: str) -> dict[str, list[dict[str, Any]]]:
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for run in deployment.runs(dag_id):
+        runs.setdefault(run["run_type"], []).append(run)
+    return runs
+
+
+def test_library_watcher_runs_the_dag_once_per_change_and_not_after_a_restart(
+    deployment: Deployment,
+) -> None:
+    emulator = deployment.emulator
+    quiet = 3 * WATCH_POLL_SECONDS + 2
+    deployment.wait_for_dags(ON_CHANGE)  # unpaused: its asset's watcher is registered on reparse
+    deployment.reparse(ON_CHANGE)
+    _wait_for_log(deployment, "triggerer", "Baseline of the library taken")
+    # the first run, by hand: no snapshot before it, so every album is "added"
+    baseline = deployment.trigger(ON_CHANGE)
+    done = deployment.wait_for_run(ON_CHANGE, baseline["dag_run_id"])
+    assert done["state"] == "success", deployment.task_log(ON_CHANGE, baseline["dag_run_id"], "write_changes")
+    first = deployment.xcom(ON_CHANGE, baseline["dag_run_id"], "write_changes")
+    assert first["added"] == len(emulator.library_items("library-albums"))
+
+    time.sleep(quiet)  # three polls of an unchanged library: no run
+    assert "asset_triggered" not in _runs_by_type(deployment, ON_CHANGE)
+
+    added, removed = emulator.apply_changes(add=2, remove=1)
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while not (triggered := _runs_by_type(deployment, ON_CHANGE).get("asset_triggered")):
+        assert time.monotonic() < deadline, "the change never started a run"
+        time.sleep(1)
+    run_id = triggered[0]["dag_run_id"]
+    done = deployment.wait_for_run(ON_CHANGE, run_id)
+    assert done["state"] == "success", deployment.task_log(ON_CHANGE, run_id, "write_changes")
+    result = deployment.xcom(ON_CHANGE, run_id, "write_changes")
+    log = deployment.read_object(result["uri"].removeprefix(f"s3://{BUCKET}/"))
+    records = [json.loads(line) for line in log.decode().splitlines()]
+    assert sorted((r["change"], r["id"]) for r in records) == sorted(
+        [("added", added[0]), ("added", added[1]), ("removed", removed[0])]
+    )
+    assert (result["added"], result["removed"], result["changed"]) == (2, 1, 0)
+    time.sleep(quiet)
+    assert len(_runs_by_type(deployment, ON_CHANGE)["asset_triggered"]) == 1, "it ran more than once"
+
+    deployment.restart_component("triggerer")
+    _wait_for_log(deployment, "triggerer", "from the saved fingerprint")
+    time.sleep(quiet)  # the watcher is back, with the fingerprint it saved: no new run
+    assert len(_runs_by_type(deployment, ON_CHANGE)["asset_triggered"]) == 1, "it fired again after a restart"
+    assert "Baseline of the library taken" not in deployment.component_log("triggerer")
+    response = deployment.api("PATCH", f"/dags/{ON_CHANGE}", json={"is_paused": True})
+    assert response.status_code == 200, response.text
 
 
 def test_stopping_leaves_no_process_and_no_open_port(deployment: Deployment) -> None:
