@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import threading
+from typing import Any
 
 from airflow_provider_applemusic.emulator.server import AppleMusicEmulator
 
@@ -56,7 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-subscription", action="store_true", help="library calls answer Insufficient Privileges"
     )
+    parser.add_argument(
+        "--users", type=int, default=1, help="users of the one developer key, each with own token and library"
+    )
     parser.add_argument("--ready-file", default=None, help="write the connection JSON here once serving")
+    parser.add_argument(
+        "--connections-file",
+        default=None,
+        help="write every user's connection here once serving: JSON {conn_id: connection}, "
+        "conn ids apple_music_user_0, apple_music_user_1, ...",
+    )
     parser.add_argument(
         "--list-catalog-ids",
         action="store_true",
@@ -76,6 +86,11 @@ def not_in_library(emulator: AppleMusicEmulator) -> dict[str, list[str]]:
     :param emulator: the emulator (it need not be serving).
     """
     return {kind: emulator.catalog_ids(kind) for kind in ("albums", "songs", "playlists", "music-videos")}
+
+
+def user_connections(emulator: AppleMusicEmulator, prefix: str = "apple_music_user_") -> dict[str, Any]:
+    """Every user's ``apple_music`` connection by conn id (``prefix`` and the user's number)."""
+    return {f"{prefix}{user}": emulator.connection_dict(user) for user in range(emulator.users)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         no_subscription=args.no_subscription,
         host=args.host,
         port=args.port,
+        users=args.users,
     )
     if args.list_catalog_ids:
         for kind, ids in not_in_library(emulator).items():
@@ -118,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.ready_file:
             with open(args.ready_file, "w", encoding="utf-8") as handle:
                 handle.write(emulator.connection_json())
+        if args.connections_file:
+            with open(args.connections_file, "w", encoding="utf-8") as handle:
+                json.dump(user_connections(emulator), handle)
         print(f"Apple Music emulator serving on {emulator.url}", flush=True)
         print(f"AIRFLOW_CONN_APPLE_MUSIC_DEFAULT='{emulator.connection_json()}'", flush=True)
         addable = {kind: ids[:SHOWN_CATALOG_IDS] for kind, ids in not_in_library(emulator).items()}
