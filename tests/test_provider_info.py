@@ -17,6 +17,8 @@ EXTRA_FIELDS = {
     "timeout_seconds",
     "max_attempts",
     "max_retry_seconds",
+    "requests_per_second",
+    "budget_store",
 }
 
 

@@ -55,7 +55,7 @@ def test_each_users_library_lands_in_a_file_named_by_its_connection(
         assert set(emulator.stats.users) == {0, 1, 2}
 
 
-def test_connection_id_lists_are_checked_and_the_default_comes_from_the_variable() -> None:
+def test_connection_id_lists_are_checked() -> None:
     module = _module()
     assert module.checked_conn_ids(["a", " b "], "conf") == ["a", "b"]
     for bad in ([], "a", ["a", ""], ["a", 3], None):
