@@ -1,5 +1,6 @@
 """
-The one place that decides retries, backoff, error mapping and concurrency for Apple Music calls.
+The one place that decides retries, backoff, error mapping, concurrency and the request budget
+of a developer key for Apple Music calls.
 
 The synchronous hook (``requests``) and the asynchronous trigger (``httpx``) both send a request,
 hand the status, headers and body to :func:`evaluate_response`, and run their attempts under

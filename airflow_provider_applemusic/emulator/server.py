@@ -256,8 +256,9 @@ class AppleMusicEmulator:
         (:meth:`user_token_of`) and its own library of the sizes above (generated from
         :func:`user_seed`). Requests act on the library of the user whose token they carry.
         User 0 is the emulator's :attr:`user_token` and library; the helpers act on user 0
-        unless given ``user``; :meth:`revoke_user_token`, :meth:`inject` with a path, and
-        :meth:`change_library` concern user 0's token and library only.
+        unless given ``user``; :meth:`revoke_user_token`, :meth:`change_library` and the
+        other helpers without ``user`` concern user 0 only. Faults (:meth:`inject`,
+        ``fail_every``, ...) and the rate limit apply to every user's requests.
     """
 
     def __init__(
