@@ -101,6 +101,8 @@ def mapped_states(deployment: Deployment, run_id: str) -> list[dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    import logging
+
     import boto3
     from moto.server import ThreadedMotoServer
 
@@ -118,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     redis_process, redis_url = start_redis(home)
     emulator = AppleMusicEmulator(albums=args.albums, users=args.users, rate_limit=args.rate_limit)
     emulator.start()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request lines
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     moto_host, moto_port = moto.get_host_and_port()
