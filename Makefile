@@ -1,10 +1,16 @@
 # Two commands: `make demo` and `make test`. Both create .venv from pinned versions when needed.
+# `make scale-out` (many users on one key, CeleryExecutor) has its own .venv-scale-out and Redis.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck unit demo clean bench
+SCALE_VENV ?= .venv-scale-out
+SCALE_STAMP := $(SCALE_VENV)/.installed
+#: e.g. SCALE_OUT_ARGS="--budget none" (see python scripts/scale_out.py --help)
+SCALE_OUT_ARGS ?=
+
+.PHONY: test lint typecheck unit demo clean bench scale-out
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,8 +29,21 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+$(SCALE_STAMP): pyproject.toml constraints.txt constraints-scale-out.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "make scale-out needs Python 3.11 or later (the celery provider)"; exit 1; }
+	test -x $(SCALE_VENV)/bin/python || $(PYTHON) -m venv $(SCALE_VENV)
+	$(SCALE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-c constraints.txt -c constraints-scale-out.txt -e ".[test,redis]" apache-airflow-providers-celery
+	touch $(SCALE_STAMP)
+
+# 20 users x 10,000 albums on one key limited to 20 requests/s, CeleryExecutor 2 workers x 2 slots
+scale-out: $(SCALE_STAMP)
+	command -v redis-server >/dev/null || { apt-get update && apt-get install -y redis-server; }
+	$(SCALE_VENV)/bin/python scripts/scale_out.py $(SCALE_OUT_ARGS)
+
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
 clean:
-	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache build dist
+	rm -rf $(VENV) $(SCALE_VENV) .demo .pytest_cache .mypy_cache .ruff_cache build dist

@@ -22,6 +22,10 @@ MIN_TOKEN_LIFETIME_SECONDS = 60
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_MAX_ATTEMPTS = 8
 DEFAULT_MAX_RETRY_SECONDS = 300.0
+#: most requests a second a request budget may allow (above it, leave the budget out)
+MAX_REQUESTS_PER_SECOND = 10_000.0
+#: schemes of a shared budget store
+BUDGET_STORE_SCHEMES = ("redis", "rediss", "unix")
 
 _APPLE_ID = re.compile(r"^[A-Z0-9]{10}$")
 _STOREFRONT = re.compile(r"^[a-z]{2}$")
@@ -124,12 +128,28 @@ class AppleMusicSettings:
     timeout_seconds: float
     max_attempts: int
     max_retry_seconds: float
+    #: the request budget: requests a second (None: no budget), and where it is kept (None: in
+    #: each process, so the rate is each task's; a Redis URL: shared, so the rate is the key's)
+    requests_per_second: float | None = None
+    budget_store: str | None = None
 
     def __repr__(self) -> str:
         return (
             f"AppleMusicSettings(conn_id={self.conn_id!r}, base_url={self.base_url!r}, "
             f"team_id={self.team_id!r}, key_id={self.key_id!r}, storefront={self.storefront!r})"
         )
+
+    @property
+    def budget_key(self) -> str:
+        """What shares a request budget: the developer key (Team ID and Key ID) and the host."""
+        import hashlib
+
+        if self.team_id and self.key_id:
+            owner = f"{self.team_id}.{self.key_id}"
+        else:  # a pre-minted token: its key is not known, the token stands for it
+            owner = "token." + hashlib.sha256((self.developer_token or "").encode()).hexdigest()[:16]
+        host = urlsplit(self.base_url).netloc
+        return f"{host}:{owner}"
 
     def require_user_token(self) -> str:
         """Return the Music User Token, or say clearly that the connection lacks it."""
@@ -212,6 +232,10 @@ def settings_from_connection(conn: Connection, overrides: dict[str, Any] | None 
             f"got {storefront!r}"
         )
     user_token = (str(extra.get("music_user_token") or "")).strip() or None
+    rate = _number(
+        extra, {}, "requests_per_second", 0.0, 0, MAX_REQUESTS_PER_SECOND, integer=False, low_inclusive=False
+    )
+    store = _budget_store(extra, rate)
 
     return AppleMusicSettings(
         conn_id=conn.conn_id,
@@ -251,4 +275,25 @@ def settings_from_connection(conn: Connection, overrides: dict[str, Any] | None 
             86400,
             integer=False,
         ),
+        requests_per_second=rate or None,
+        budget_store=store,
     )
+
+
+def _budget_store(extra: dict[str, Any], rate: float) -> str | None:
+    """Extra ``budget_store``, checked: a Redis URL, and only with ``requests_per_second``."""
+    store = str(extra.get("budget_store") or "").strip() or None
+    if store is None:
+        return None
+    scheme = urlsplit(store).scheme
+    if scheme not in BUDGET_STORE_SCHEMES:
+        raise AppleMusicConfigError(
+            "connection extra 'budget_store' must be a Redis URL (redis://, rediss:// or unix://), "
+            f"e.g. redis://redis:6379/2, got scheme {scheme!r}"
+        )
+    if not rate:
+        raise AppleMusicConfigError(
+            "connection extra 'budget_store' is set but 'requests_per_second' is not: give the "
+            "requests a second the developer key may send, shared through the store"
+        )
+    return store

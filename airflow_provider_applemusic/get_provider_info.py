@@ -50,6 +50,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_applemusic.operators.library_albums_to_s3",
                     "airflow_provider_applemusic.operators.add_to_library",
                     "airflow_provider_applemusic.operators.playlists",
+                    "airflow_provider_applemusic.operators.changes",
                 ],
             }
         ],
@@ -62,7 +63,10 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {
                 "integration-name": "Apple Music",
-                "python-modules": ["airflow_provider_applemusic.triggers.library_items"],
+                "python-modules": [
+                    "airflow_provider_applemusic.triggers.library_items",
+                    "airflow_provider_applemusic.triggers.library_changed",
+                ],
             }
         ],
         "transfers": [
@@ -156,6 +160,24 @@ def get_provider_info() -> dict[str, Any]:
                         minimum=0,
                         maximum=86400,
                         examples=[300],
+                    ),
+                    "requests_per_second": _number(
+                        "Requests per second",
+                        "Optional: request budget of the developer key. With a budget store: "
+                        "the key's rate, shared by every task, worker and the triggerer; without "
+                        "one: each task's own (the key's rate divided by the slots of the pool its "
+                        "tasks run in). Empty: no budget, only the adaptive limit.",
+                        "number",
+                        exclusiveMinimum=0,
+                        maximum=10_000,
+                        examples=[19],
+                    ),
+                    "budget_store": _text(
+                        "Budget store (Redis URL)",
+                        "Optional: Redis that keeps the request budget shared by every process "
+                        "using this key, e.g. redis://redis:6379/2; needs the redis extra.",
+                        pattern="^(redis|rediss|unix)://",
+                        examples=["redis://redis:6379/2"],
                     ),
                 },
             }

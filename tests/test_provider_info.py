@@ -17,6 +17,8 @@ EXTRA_FIELDS = {
     "timeout_seconds",
     "max_attempts",
     "max_retry_seconds",
+    "requests_per_second",
+    "budget_store",
 }
 
 
@@ -67,3 +69,28 @@ def test_connection_form_fields_and_behaviour_are_registered() -> None:
     assert widgets["extra__apple_music__developer_token"].is_sensitive
     assert not widgets["extra__apple_music__key_id"].is_sensitive
     assert "10-character" in widgets["extra__apple_music__key_id"].field["description"]
+
+
+def test_every_operator_and_trigger_module_is_listed() -> None:
+    import importlib
+    import pkgutil
+
+    from airflow.models import BaseOperator
+    from airflow.triggers.base import BaseTrigger
+
+    import airflow_provider_applemusic.operators as operators
+    import airflow_provider_applemusic.triggers as triggers
+
+    info = get_provider_info()
+    for package, key, base in ((operators, "operators", BaseOperator), (triggers, "triggers", BaseTrigger)):
+        listed = {module for entry in info[key] for module in entry["python-modules"]}
+        defining = set()
+        for found in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+            module = importlib.import_module(found.name)
+            if any(
+                isinstance(value, type) and issubclass(value, base) and value.__module__ == found.name
+                for value in vars(module).values()
+            ):
+                defining.add(found.name)
+        assert defining, key
+        assert listed == defining, key

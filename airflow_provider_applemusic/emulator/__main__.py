@@ -11,6 +11,7 @@ import json
 import signal
 import sys
 import threading
+from typing import Any
 
 from airflow_provider_applemusic.emulator.server import CONTROL_CHANGES_PATH, AppleMusicEmulator
 
@@ -60,7 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-subscription", action="store_true", help="library calls answer Insufficient Privileges"
     )
+    parser.add_argument(
+        "--users", type=int, default=1, help="users of the one developer key, each with own token and library"
+    )
     parser.add_argument("--ready-file", default=None, help="write the connection JSON here once serving")
+    parser.add_argument(
+        "--connections-file",
+        default=None,
+        help="write every user's connection here once serving: JSON {conn_id: connection}, "
+        "conn ids apple_music_user_0, apple_music_user_1, ...",
+    )
     parser.add_argument(
         "--list-catalog-ids",
         action="store_true",
@@ -90,6 +100,7 @@ def build_changes_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--url", default="http://127.0.0.1:8765", help="the running emulator")
     parser.add_argument("--resource", default="library-albums", help="the library listing to change")
+    parser.add_argument("--user", type=int, default=0, help="whose library (an emulator of --users N)")
     parser.add_argument("--add", type=int, default=0, help="fresh items to add")
     parser.add_argument("--remove", type=int, default=0, help="visible items to remove")
     parser.add_argument("--add-ids", default=None, help="comma-separated catalog ids to add instead")
@@ -105,6 +116,7 @@ def apply_changes(argv: list[str]) -> int:
     args = build_changes_parser().parse_args(argv)
     payload = {
         "resource": args.resource,
+        "user": args.user,
         "add": args.add_ids.split(",") if args.add_ids else args.add,
         "remove": args.remove_ids.split(",") if args.remove_ids else args.remove,
     }
@@ -121,6 +133,11 @@ def apply_changes(argv: list[str]) -> int:
         print(f"apply-changes failed: {err.code} {err.read().decode()}", file=sys.stderr)
         return 1
     return 0
+
+
+def user_connections(emulator: AppleMusicEmulator, prefix: str = "apple_music_user_") -> dict[str, Any]:
+    """Every user's ``apple_music`` connection by conn id (``prefix`` and the user's number)."""
+    return {f"{prefix}{user}": emulator.connection_dict(user) for user in range(emulator.users)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         no_subscription=args.no_subscription,
         host=args.host,
         port=args.port,
+        users=args.users,
     )
     if args.list_catalog_ids:
         for kind, ids in not_in_library(emulator).items():
@@ -166,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.ready_file:
             with open(args.ready_file, "w", encoding="utf-8") as handle:
                 handle.write(emulator.connection_json())
+        if args.connections_file:
+            with open(args.connections_file, "w", encoding="utf-8") as handle:
+                json.dump(user_connections(emulator), handle)
         print(f"Apple Music emulator serving on {emulator.url}", flush=True)
         print(f"AIRFLOW_CONN_APPLE_MUSIC_DEFAULT='{emulator.connection_json()}'", flush=True)
         addable = {kind: ids[:SHOWN_CATALOG_IDS] for kind, ids in not_in_library(emulator).items()}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -46,6 +47,9 @@ from airflow_provider_applemusic.emulator.data import (
     Collection,
     Library,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 #: the documented maximum is 15,777,000 s; tokens over about 180 days are refused in practice
 MAX_TOKEN_LIFETIME_SECONDS = 15_552_000
@@ -93,6 +97,8 @@ LIBRARY_PREFIX = "/v1/me/library/"
 #: the emulator's own control path (not part of the API): apply library changes
 CONTROL_CHANGES_PATH = "/emulator/changes"
 #: the history listings outside ``/v1/me/library/``, by path
+#: users' seeds are this far apart, so every user's library differs from every other's
+USER_SEED_STRIDE = 1_000_003
 HISTORY_PATHS = {
     "/v1/me/recent/played/tracks": RECENTLY_PLAYED,
     "/v1/me/history/heavy-rotation": HEAVY_ROTATION,
@@ -119,6 +125,19 @@ class EmulatorStats:
     #: playlist writes carried out (answered 2xx or by ``500_applied``): ``create`` and
     #: ``append``
     playlist_writes: collections.Counter[str] = field(default_factory=collections.Counter)
+    #: requests by the user whose Music User Token they carried (0 too for none or an unknown one)
+    users: collections.Counter[int] = field(default_factory=collections.Counter)
+    #: ``time.monotonic()`` when the first request counted arrived and when the last one was answered
+    first_request_at: float | None = None
+    last_response_at: float | None = None
+
+    def accepted_rate(self) -> float:
+        """Requests a second not answered 429, from the first request to the last answer."""
+        if self.first_request_at is None or self.last_response_at is None:
+            return 0.0
+        elapsed = self.last_response_at - self.first_request_at
+        accepted = sum(self.statuses.values()) - self.statuses[429]
+        return accepted / elapsed if elapsed > 0 else 0.0
 
 
 @dataclass
@@ -128,6 +147,23 @@ class _Response:
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
     truncate: bool = False
+
+
+@dataclass
+class _User:
+    """One user of the developer key: a Music User Token, a library, the library's pending changes."""
+
+    token: str
+    library: Library
+    #: adds not visible yet: ``(monotonic time due, kind, catalog id)``
+    pending: list[tuple[float, str, str]] = field(default_factory=list)
+    #: created playlists not visible yet: ``(monotonic time due, library id)``
+    pending_playlists: list[tuple[float, str]] = field(default_factory=list)
+
+
+def user_seed(seed: int, user: int) -> int:
+    """The seed of user ``user``'s library: user 0 has the emulator's own seed."""
+    return seed + USER_SEED_STRIDE * user
 
 
 def _error(status: int, title: str, detail: str, code: str, parameter: str | None = None) -> _Response:
@@ -202,7 +238,9 @@ class AppleMusicEmulator:
         listings and by id.
     :param seed: seed of the generated library, catalog, key and tokens.
     :param latency_ms: added latency of every response.
-    :param rate_limit: requests a second above which it answers 429 without ``Retry-After``.
+    :param rate_limit: requests a second of the developer key above which it answers 429
+        without ``Retry-After``: one limit across all users and connections, like the service's
+        limit per developer account (requests refused with 429 do not count).
     :param fail_every: every Nth request answers 500 with code 50001 (0: never).
     :param drop_every: every Nth request has its connection dropped without an answer (0: never).
     :param hidden_every: every Nth item of each listing is hidden: pages come back short,
@@ -219,6 +257,13 @@ class AppleMusicEmulator:
         403 "Insufficient Privileges" (code 40015).
     :param host: address to bind (loopback).
     :param port: port to bind (0: any free port).
+    :param users: users of the one developer key, each with its own Music User Token
+        (:meth:`user_token_of`) and its own library of the sizes above (generated from
+        :func:`user_seed`). Requests act on the library of the user whose token they carry.
+        User 0 is the emulator's :attr:`user_token` and library; the helpers act on user 0
+        unless given ``user``; :meth:`revoke_user_token`, :meth:`change_library` and the
+        other helpers without ``user`` concern user 0 only. Faults (:meth:`inject`,
+        ``fail_every``, ...) and the rate limit apply to every user's requests.
     """
 
     def __init__(
@@ -246,6 +291,7 @@ class AppleMusicEmulator:
         history: int = 30,
         heavy_rotation: int = 12,
         playlist_delay: float = 2.0,
+        users: int = 1,
     ) -> None:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ec
@@ -260,6 +306,8 @@ class AppleMusicEmulator:
         self.retry_after = retry_after
         if user_token_refusal not in (401, 403):
             raise ValueError(f"user_token_refusal must be 401 or 403, got {user_token_refusal!r}")
+        if isinstance(users, bool) or not isinstance(users, int) or users < 1:
+            raise ValueError(f"users must be an integer of at least 1, got {users!r}")
         self.truncate_every = truncate_every
         self.user_token_refusal = user_token_refusal
         self.no_subscription = no_subscription
@@ -269,7 +317,6 @@ class AppleMusicEmulator:
         digest = hashlib.sha256(f"apple-music-emulator:{seed}".encode()).hexdigest()
         self.team_id = "T" + digest[:9].upper()
         self.key_id = "K" + digest[9:18].upper()
-        self.user_token = "emu." + hashlib.sha256(f"user:{seed}".encode()).hexdigest() * 2
         secret = int(digest, 16) % (2**255) + 1
         self._private_key = ec.derive_private_key(secret, ec.SECP256R1())
         self.public_key = self._private_key.public_key()
@@ -279,12 +326,19 @@ class AppleMusicEmulator:
             serialization.NoEncryption(),
         ).decode()
         self._lock = threading.RLock()
-        self._library = Library(seed=seed, hidden_every=hidden_every, playlist_tracks=playlist_tracks)
-        self._library.populate(albums, songs, artists, playlists, music_videos)
-        self._library.populate_history(history, heavy_rotation)
-        self._pending: list[tuple[float, str, str]] = []
-        #: created playlists not visible yet: ``(monotonic time due, library id)``
-        self._pending_playlists: list[tuple[float, str]] = []
+        self._users: list[_User] = []
+        for user in range(users):
+            library = Library(
+                seed=user_seed(seed, user), hidden_every=hidden_every, playlist_tracks=playlist_tracks
+            )
+            library.populate(albums, songs, artists, playlists, music_videos)
+            library.populate_history(history, heavy_rotation)
+            suffix = "" if user == 0 else f":{user}"
+            token = "emu." + hashlib.sha256(f"user:{seed}{suffix}".encode()).hexdigest() * 2
+            self._users.append(_User(token, library))
+        self._user_by_token = {user.token: index for index, user in enumerate(self._users)}
+        #: the user a request (or a helper) acts for; changed only under ``_lock``
+        self._acting = 0
         self._seen_tokens: set[str] = set()
         self._revoked_tokens: set[str] = set()
         self._valid_tokens: dict[str, float] = {}
@@ -301,6 +355,58 @@ class AppleMusicEmulator:
         self._thread: threading.Thread | None = None
         self._server: asyncio.base_events.Server | None = None
         self._connections: set[asyncio.StreamWriter] = set()
+
+    # -- users ---------------------------------------------------------------------------
+
+    @property
+    def users(self) -> int:
+        """How many users share the developer key."""
+        return len(self._users)
+
+    @property
+    def user_token(self) -> str:
+        """User 0's Music User Token."""
+        return self._users[0].token
+
+    def user_token_of(self, user: int) -> str:
+        """The Music User Token of user ``user`` (0 to ``users - 1``)."""
+        return self._users[self._user_index(user)].token
+
+    def _user_index(self, user: int) -> int:
+        if isinstance(user, bool) or not isinstance(user, int) or not 0 <= user < len(self._users):
+            raise ValueError(f"user must be an integer from 0 to {len(self._users) - 1}, got {user!r}")
+        return user
+
+    @property
+    def _library(self) -> Library:
+        """The library of the user acting now (a request's, or a helper's ``user``)."""
+        return self._users[self._acting].library
+
+    @property
+    def _pending(self) -> list[tuple[float, str, str]]:
+        return self._users[self._acting].pending
+
+    @_pending.setter
+    def _pending(self, value: list[tuple[float, str, str]]) -> None:
+        self._users[self._acting].pending = value
+
+    @property
+    def _pending_playlists(self) -> list[tuple[float, str]]:
+        return self._users[self._acting].pending_playlists
+
+    @_pending_playlists.setter
+    def _pending_playlists(self, value: list[tuple[float, str]]) -> None:
+        self._users[self._acting].pending_playlists = value
+
+    @contextlib.contextmanager
+    def _as_user(self, user: int) -> Iterator[None]:
+        """Hold the lock and act for ``user``: ``_library`` and the pending changes are theirs."""
+        with self._lock:
+            previous, self._acting = self._acting, self._user_index(user)
+            try:
+                yield
+            finally:
+                self._acting = previous
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -359,7 +465,8 @@ class AppleMusicEmulator:
         self.stop()
         if lose_pending:
             with self._lock:
-                self._pending.clear()
+                for user in self._users:
+                    user.pending.clear()
         self.start()
         self.restarts.append(time.monotonic())
 
@@ -376,19 +483,22 @@ class AppleMusicEmulator:
         """Base URL, e.g. ``http://127.0.0.1:43210``."""
         return f"http://{self.host}:{self.port}"
 
-    def connection_dict(self) -> dict[str, Any]:
-        """The ``apple_music`` connection for this emulator, as Airflow's JSON form."""
+    def connection_dict(self, user: int = 0) -> dict[str, Any]:
+        """
+        The ``apple_music`` connection of one user (default user 0) as Airflow's JSON form:
+        every user's has the same developer key, and the user's own Music User Token.
+        """
         return {
             "conn_type": "apple_music",
             "host": self.url,
             "login": self.team_id,
             "password": self.private_key_pem,
-            "extra": {"key_id": self.key_id, "music_user_token": self.user_token},
+            "extra": {"key_id": self.key_id, "music_user_token": self.user_token_of(user)},
         }
 
-    def connection_json(self) -> str:
-        """JSON for ``AIRFLOW_CONN_APPLE_MUSIC_DEFAULT``."""
-        return json.dumps(self.connection_dict())
+    def connection_json(self, user: int = 0) -> str:
+        """JSON for ``AIRFLOW_CONN_APPLE_MUSIC_DEFAULT`` (or a user's ``AIRFLOW_CONN_...``)."""
+        return json.dumps(self.connection_dict(user))
 
     def connection_uri(self) -> str:
         """URI for ``AIRFLOW_CONN_APPLE_MUSIC_DEFAULT`` (``apple-music://http://...``)."""
@@ -398,12 +508,12 @@ class AppleMusicEmulator:
             + quote(json.dumps({"key_id": self.key_id, "music_user_token": self.user_token}), safe="")
         )
 
-    def library(self, extend: tuple[str, ...] = ("dateAdded",)) -> list[dict[str, Any]]:
+    def library(self, extend: tuple[str, ...] = ("dateAdded",), user: int = 0) -> list[dict[str, Any]]:
         """
-        The visible library albums, in the API's order, as the API returns them to a request
-        with ``extend`` (by default ``dateAdded``, which the hook always asks for).
+        A user's visible library albums, in the API's order, as the API returns them to a
+        request with ``extend`` (by default ``dateAdded``, which the hook always asks for).
         """
-        with self._lock:
+        with self._as_user(user):
             self._materialize()
             return [self._library.album_resource(a, False, extend) for a in self._library.visible_albums()]
 
@@ -413,20 +523,22 @@ class AppleMusicEmulator:
         extend: tuple[str, ...] = ("dateAdded",),
         parent_id: str | None = None,
         include_catalog: bool = False,
+        user: int = 0,
     ) -> list[dict[str, Any]]:
         """
-        The visible items of a listing, in the API's order, exactly as a listing request with
-        ``extend`` (and ``include=catalog`` when ``include_catalog``) returns them.
+        The visible items of a user's listing, in the API's order, exactly as a listing request
+        with ``extend`` (and ``include=catalog`` when ``include_catalog``) returns them.
 
         :param resource: one of ``library-albums``, ``library-songs``, ``library-artists``,
             ``library-playlists``, ``library-music-videos``, ``library-playlist-tracks``,
             ``recently-added``, ``recently-played-tracks``, ``heavy-rotation`` (newest first;
             catalog entries of the histories come as catalog resources, whatever ``extend``).
         :param parent_id: the playlist, for ``library-playlist-tracks``.
+        :param user: whose library (default user 0).
         """
         if resource not in LISTING_RESOURCES:
             raise ValueError(f"resource must be one of {', '.join(LISTING_RESOURCES)}, got {resource!r}")
-        with self._lock:
+        with self._as_user(user):
             self._materialize()
             collection = self._library.listing(resource, parent_id)
             if collection is None:
@@ -457,9 +569,12 @@ class AppleMusicEmulator:
                 if with_tracks is None or (count > 0) == with_tracks
             ]
 
-    def catalog_ids(self, kind: str = "albums", in_library: bool = False) -> list[str]:
-        """Catalog ids of ``kind``: those not in the library, or (``in_library``) those in it."""
-        with self._lock:
+    def catalog_ids(self, kind: str = "albums", in_library: bool = False, user: int = 0) -> list[str]:
+        """
+        Catalog ids of ``kind``: those not in a user's library, or (``in_library``) those in it
+        (each user's library comes with a catalog of its own).
+        """
+        with self._as_user(user):
             self._materialize()
             owned = self._library.in_library[kind]
             return [cid for cid in self._library.catalog[kind] if (cid in owned) == in_library]
@@ -584,18 +699,19 @@ class AppleMusicEmulator:
         add: int | Sequence[str] = 0,
         remove: int | Sequence[str] = 0,
         resource: str = "library-albums",
+        user: int = 0,
     ) -> tuple[list[str], list[str]]:
         """
-        Change the library as a user would, now: ``add`` fresh items (a count) or the given
+        Change ``user``'s library as they would, now: ``add`` fresh items (a count) or the given
         catalog ids, ``remove`` random visible items (a count) or the given library ids. The
         additions lead ``recently-added`` (albums and playlists) and ``meta.total`` of the
         listing follows. Returns ``(added library ids, removed library ids)``.
 
         A running emulator takes the same change over HTTP, outside the API and without tokens:
-        ``POST /emulator/changes`` with the JSON body ``{"add", "remove", "resource"}``
+        ``POST /emulator/changes`` with the JSON body ``{"add", "remove", "resource", "user"}``
         (the command line's ``apply-changes`` sends it).
         """
-        with self._lock:
+        with self._as_user(user):
             self._materialize()
             return self._library.apply_changes(resource, add, remove, dt.datetime.now(dt.timezone.utc))
 
@@ -699,15 +815,19 @@ class AppleMusicEmulator:
     ) -> _Response:
         if urlsplit(target).path == CONTROL_CHANGES_PATH:
             return self._control_changes(method, body)
+        user = self._user_by_token.get(headers.get("music-user-token", ""), 0)
         with self._lock:
             self.stats.requests += 1
+            self.stats.users[user] += 1
             self.stats.in_flight += 1
             self.stats.max_in_flight = max(self.stats.max_in_flight, self.stats.in_flight)
+            if self.stats.first_request_at is None:
+                self.stats.first_request_at = time.monotonic()
             number = self.stats.requests
         try:
             if self.latency_ms:
                 await asyncio.sleep(self.latency_ms / 1000)
-            with self._lock:
+            with self._as_user(user):
                 response, slow = self._handle(number, method, target, headers, body)
             if slow:
                 await asyncio.sleep(60)
@@ -716,6 +836,7 @@ class AppleMusicEmulator:
                     self.stats.dropped += 1
                 else:
                     self.stats.statuses[response.status] += 1
+                self.stats.last_response_at = time.monotonic()
             return response
         finally:
             with self._lock:
@@ -728,12 +849,15 @@ class AppleMusicEmulator:
         payload = self._json_body(body or b"{}")
         if isinstance(payload, _Response):
             return payload
-        unknown = set(payload) - {"add", "remove", "resource"}
+        unknown = set(payload) - {"add", "remove", "resource", "user"}
         if unknown:
             return _error(400, "Bad Request", f"Unknown fields: {', '.join(sorted(unknown))}.", "40000")
         try:
             added, removed = self.apply_changes(
-                payload.get("add", 0), payload.get("remove", 0), payload.get("resource", "library-albums")
+                payload.get("add", 0),
+                payload.get("remove", 0),
+                payload.get("resource", "library-albums"),
+                payload.get("user", 0),
             )
         except (ValueError, TypeError) as err:
             return _error(400, "Bad Request", str(err), "40000")
@@ -845,9 +969,10 @@ class AppleMusicEmulator:
 
     def _check_user_token(self, headers: dict[str, str]) -> _Response | None:
         given = headers.get("music-user-token")
-        if self._user_token_revoked and given == self.user_token and self.user_token_refusal == 401:
+        revoked = self._user_token_revoked and given == self.user_token
+        if revoked and self.user_token_refusal == 401:
             return _Response(401, b"")
-        if not given or given != self.user_token or self._user_token_revoked:
+        if not given or given not in self._user_by_token or revoked:
             return _error(403, "Forbidden", "Invalid authentication", "40300")
         return None
 

@@ -33,10 +33,13 @@ from airflow_provider_applemusic.exceptions import (
 from airflow_provider_applemusic.http_policy import (
     AdaptiveConcurrency,
     AsyncAdaptiveConcurrency,
+    BudgetStoreError,
     CallContext,
+    RequestBudget,
     RetryPolicy,
     TransientError,
     TruncatedListingError,
+    budget_store,
     connection_failure,
     developer_token_probe_path,
     either_token_401,
@@ -203,6 +206,7 @@ class _AppleMusicHookBase(BaseHook):
         settings = settings_from_connection(conn, self._overrides)
         mask(settings.music_user_token)
         mask(settings.developer_token)
+        mask(settings.budget_store)
         if settings.developer_token:
             return settings, None
         if not (settings.team_id and settings.key_id and settings.private_key_pem):
@@ -213,6 +217,14 @@ class _AppleMusicHookBase(BaseHook):
             settings.team_id, settings.key_id, settings.private_key_pem, settings.token_lifetime_seconds
         )
         return settings, minter
+
+    @staticmethod
+    def _budget(settings: AppleMusicSettings) -> RequestBudget | None:
+        """The connection's request budget (extras ``requests_per_second``, ``budget_store``)."""
+        if settings.requests_per_second is None:
+            return None
+        store = budget_store(settings.budget_store)
+        return RequestBudget(settings.requests_per_second, settings.budget_key, store)
 
     @staticmethod
     def _retry_policy(settings: AppleMusicSettings) -> RetryPolicy:
@@ -281,6 +293,11 @@ class AppleMusicHook(_AppleMusicHookBase):
     def retry_policy(self) -> RetryPolicy:
         """The retry policy built from the connection and the constructor's overrides."""
         return self._retry_policy(self.settings)
+
+    @cached_property
+    def budget(self) -> RequestBudget | None:
+        """The request budget every attempt waits for (None: the connection sets none)."""
+        return self._budget(self.settings)
 
     @cached_property
     def session(self) -> requests.Session:
@@ -362,12 +379,18 @@ class AppleMusicHook(_AppleMusicHookBase):
             listing_offset=listing_offset,
         )
         url = settings.base_url + path
+        budget = self.budget
 
         def attempt() -> Any:
             import requests
 
             token, headers = attempts.prepare()
             with self.concurrency.slot() as slot:
+                if budget is not None:
+                    try:
+                        budget.acquire()
+                    except BudgetStoreError as err:  # the store may come back: try again
+                        raise TransientError(err) from None
                 try:
                     response = self.session.request(
                         method,
@@ -862,10 +885,16 @@ class AppleMusicAsyncHook(_AppleMusicHookBase):
         policy = self._retry_policy(settings)
         # waiting for one of the shared pool's connections is not a failure of the request
         timeout = httpx.Timeout(settings.timeout_seconds, pool=None)
+        budget = self._budget(settings)
 
         async def attempt() -> Any:
             token, headers = attempts.prepare()
             async with self.concurrency.slot() as slot:
+                if budget is not None:
+                    try:
+                        await budget.acquire_async()
+                    except BudgetStoreError as err:  # the store may come back: try again
+                        raise TransientError(err) from None
                 try:
                     response = await client.request(
                         method, path, params=params, headers=headers, timeout=timeout

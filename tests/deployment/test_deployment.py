@@ -52,6 +52,9 @@ LOGICAL_DAY = "2024-03-10"
 ADD_DELAY_SECONDS = 20.0
 ADDED_NOW = 3
 DAY = dt.timedelta(days=1)
+MANY_USERS = "applemusic_many_users_export"
+#: the tier's small scale-out: users of one developer key, albums each
+MANY_USERS_COUNT, MANY_USERS_ALBUMS = 8, 600
 
 pytestmark = pytest.mark.deployment
 
@@ -606,6 +609,47 @@ def test_library_watcher_runs_the_dag_once_per_change_and_not_after_a_restart(
     assert "Baseline of the library taken" not in deployment.component_log("triggerer")
     response = deployment.api("PATCH", f"/dags/{ON_CHANGE}", json={"is_paused": True})
     assert response.status_code == 200, response.text
+
+
+def test_many_users_on_one_key_export_each_to_its_own_file(deployment: Deployment) -> None:
+    """
+    The many-users example on LocalExecutor: one mapped export per user connection, all on one
+    developer key whose limit the tasks' bursts exceed; every task succeeds at its first try.
+    """
+    from airflow_provider_applemusic.emulator import AppleMusicEmulator
+
+    deployment.wait_for_dags(MANY_USERS)
+    with AppleMusicEmulator(
+        albums=MANY_USERS_ALBUMS, users=MANY_USERS_COUNT, rate_limit=4, seed=21
+    ) as emulator:
+        conn_ids = []
+        for user in range(MANY_USERS_COUNT):
+            conn = emulator.connection_dict(user)
+            conn_id = f"apple_music_tier_user_{user}"
+            response = deployment.api(
+                "POST",
+                "/connections",
+                json={
+                    **{k: conn[k] for k in ("conn_type", "host", "login", "password")},
+                    "connection_id": conn_id,
+                    "extra": json.dumps(conn["extra"]),
+                },
+            )
+            assert response.status_code in (200, 201), response.text
+            conn_ids.append(conn_id)
+        run = deployment.trigger(MANY_USERS, conf={"apple_music_conn_ids": conn_ids})
+        run_id = run["dag_run_id"]
+        done = deployment.wait_for_run(MANY_USERS, run_id)
+        tis = deployment.get(f"/dags/{MANY_USERS}/dagRuns/{run_id}/taskInstances")["task_instances"]
+        mapped = [ti for ti in tis if ti["task_id"] == "export_user_library"]
+        assert done["state"] == "success", [(ti["map_index"], ti["state"]) for ti in mapped]
+        assert sorted(ti["rendered_map_index"] for ti in mapped) == conn_ids
+        assert all(ti["state"] == "success" and ti["try_number"] == 1 for ti in mapped)
+        for user, conn_id in enumerate(conn_ids):
+            body = deployment.read_object(f"library-albums/{run_id}/{conn_id}.jsonl")
+            assert [json.loads(line) for line in body.splitlines()] == emulator.library(user=user), conn_id
+        assert emulator.stats.statuses[429] > 0, "the key's limit was never reached: no 429 to handle"
+        assert set(emulator.stats.users) == set(range(MANY_USERS_COUNT))
 
 
 def test_stopping_leaves_no_process_and_no_open_port(deployment: Deployment) -> None:

@@ -135,3 +135,18 @@ def test_command_line_changes_a_running_emulator(emulator: AppleMusicEmulator) -
         timeout=60,
     )
     assert failed.returncode == 1 and "l.nope" in failed.stderr
+
+
+def test_changes_reach_only_the_named_users_library(
+    start_emulator: Callable[..., AppleMusicEmulator],
+) -> None:
+    emulator = start_emulator(albums=20, users=2, seed=9)
+    before = [{item["id"] for item in emulator.library_items("library-albums", user=u)} for u in (0, 1)]
+    response = requests.post(emulator.url + "/emulator/changes", json={"add": 1, "user": 1}, timeout=10)
+    assert response.status_code == 200, response.text
+    added = response.json()["added"]
+    after = [{item["id"] for item in emulator.library_items("library-albums", user=u)} for u in (0, 1)]
+    assert after[0] == before[0]
+    assert after[1] == before[1] | set(added) and len(added) == 1
+    refused = requests.post(emulator.url + "/emulator/changes", json={"add": 1, "user": 2}, timeout=10)
+    assert refused.status_code == 400 and "user must be" in refused.text

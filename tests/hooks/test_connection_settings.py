@@ -34,6 +34,13 @@ BAD_FIELDS = [
     ({"extra": {"max_attempts": 2.5}}, "'max_attempts' must be"),
     ({"extra": {"max_retry_seconds": -1}}, "'max_retry_seconds' must be"),
     ({"extra": {"storefront": "USA"}}, "'storefront' must be a two-letter"),
+    ({"extra": {"requests_per_second": 0}}, "'requests_per_second' must be a number greater than 0"),
+    ({"extra": {"requests_per_second": "fast"}}, "'requests_per_second' must be a number"),
+    ({"extra": {"budget_store": "redis://127.0.0.1:1/2"}}, "'budget_store' is set but 'requests_per_second'"),
+    (
+        {"extra": {"budget_store": "http://127.0.0.1:1", "requests_per_second": 5}},
+        "'budget_store' must be a Redis URL",
+    ),
     ({"host": "http://api.example.com"}, "'host' uses plain http"),
     ({"host": "ftp://127.0.0.1"}, "'host' must be an http(s) URL"),
     ({"password": "", "extra": {"private_key_path": "/nonexistent/AuthKey.p8"}}, "'private_key_path'"),
