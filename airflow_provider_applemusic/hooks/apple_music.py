@@ -49,6 +49,12 @@ from airflow_provider_applemusic.http_policy import (
 )
 from airflow_provider_applemusic.ids import add_batches, catalog_lookups, normalize_ids
 from airflow_provider_applemusic.paging import ListingPager, listing_ends_before, listing_params
+from airflow_provider_applemusic.ratings import (
+    normalize_rating_ids,
+    rating_requests,
+    ratings_from_body,
+    validate_rating_kind,
+)
 from airflow_provider_applemusic.resources import ListingResource, listing_resource
 from airflow_provider_applemusic.tokens import DeveloperTokenMinter, get_minter, mask
 from airflow_provider_applemusic.validation import (
@@ -641,6 +647,28 @@ class AppleMusicHook(_AppleMusicHookBase):
         for kind, path, params in catalog_lookups(normalized, front):
             found[kind].update(library_ids_from_catalog(self.request("GET", path, params, expect_data=True)))
         return order_found(normalized, found)
+
+    def get_ratings(self, kind: str, ids: Iterable[str] | str) -> dict[str, int]:
+        """
+        The user's ratings (``GET /v1/me/ratings/{kind}``), ids checked before any request and
+        asked for in batches of at most 200.
+
+        :param kind: ``albums``, ``songs``, ``playlists``, ``music-videos`` (catalog ids) or
+            ``library-albums``, ``library-songs``, ``library-playlists``,
+            ``library-music-videos`` (library ids).
+        :param ids: the ids, a list or a comma-separated string (none: ``{}``, no request).
+        :return: ``{id: 1 (love) or -1 (dislike)}`` for the rated ids only, in the order given.
+        """
+        kind = validate_rating_kind(kind)
+        wanted = normalize_rating_ids(kind, ids)
+        if not wanted:
+            return {}
+        self.validate()
+        found: dict[str, int] = {}
+        for path, params in rating_requests(kind, wanted):
+            body = self.request("GET", path, params, expect_data=True)
+            found.update(ratings_from_body(body, params["ids"].split(",")))
+        return {item_id: found[item_id] for item_id in wanted if item_id in found}
 
     def resolve_codes(
         self,
