@@ -71,10 +71,19 @@ class AppleMusicSubscriptionError(AppleMusicRequestError):
     """
 
 
+class AppleMusicListingUnavailableError(AppleMusicRequestError):
+    """
+    The account does not serve a listing: it answers 404, as for an empty collection, though
+    the library holds items that belong in it (reported for ``/v1/me/library/songs`` on some
+    accounts). Asking again cannot cure it; nothing is returned rather than an empty listing.
+    """
+
+
 #: errors that asking again cannot cure: a trigger ends (a watcher reports them) at once
 INCURABLE_ERRORS: tuple[type[AppleMusicError], ...] = (
     AppleMusicUserTokenError,
     AppleMusicDeveloperTokenError,
     AppleMusicSubscriptionError,
+    AppleMusicListingUnavailableError,
     AppleMusicConfigError,
 )

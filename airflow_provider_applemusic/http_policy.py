@@ -199,9 +199,21 @@ class TruncatedListingError(AppleMusicRequestError):
         self.offset = offset
 
 
+class EmptyListing(dict[str, Any]):
+    """
+    The body standing for a listing's 404 at offset 0: an empty collection, unless the rules
+    of :mod:`~airflow_provider_applemusic.empty_listings` find the account hides the listing.
+    """
+
+
 def empty_listing() -> dict[str, Any]:
     """The body of an empty collection (the service answers it with 404 at offset 0)."""
-    return {"data": [], "meta": {"total": 0}}
+    return EmptyListing(data=[], meta={"total": 0})
+
+
+def is_empty_listing(body: object) -> bool:
+    """True for the body :func:`evaluate_response` gives for a listing's 404 at offset 0."""
+    return isinstance(body, EmptyListing)
 
 
 def _truncated(method: str, path: str, status: int, offset: int, what: str) -> TransientError:

@@ -18,11 +18,26 @@ MAX_QUERY_CHARS = 4000
 
 _NUMERIC_ID = re.compile(r"^[0-9]{1,20}$")
 _PLAYLIST_ID = re.compile(r"^pl\.[A-Za-z0-9-]{1,100}$")
-_SHAPES = {
+#: each catalog type's id pattern and how to describe it in an error
+ID_SHAPES = {
     "albums": (_NUMERIC_ID, "digits, e.g. '1577502911'"),
     "songs": (_NUMERIC_ID, "digits, e.g. '1440857781'"),
     "music-videos": (_NUMERIC_ID, "digits, e.g. '1442979041'"),
     "playlists": (_PLAYLIST_ID, "'pl.' then letters, digits or dashes, e.g. 'pl.u-aZb0N9PsZmE'"),
+}
+
+
+def _library_shape(prefix: str) -> tuple[re.Pattern[str], str]:
+    pattern = re.compile(rf"^{re.escape(prefix)}[A-Za-z0-9]{{1,100}}$")
+    return pattern, f"'{prefix}' then letters or digits, e.g. '{prefix}AbC123'"
+
+
+#: each library type's id pattern and how to describe it in an error
+LIBRARY_ID_SHAPES = {
+    "library-albums": _library_shape("l."),
+    "library-songs": _library_shape("i."),
+    "library-playlists": _library_shape("p."),
+    "library-music-videos": _library_shape("i."),
 }
 
 
@@ -47,7 +62,7 @@ def normalize_ids(ids: Any, *, param: str = "ids") -> dict[str, list[str]]:
         )
     result: dict[str, list[str]] = {}
     for kind, values in ids.items():
-        if kind not in _SHAPES:
+        if kind not in ID_SHAPES:
             raise AppleMusicConfigError(
                 f"{param} has unknown resource type {short_repr(kind)}: allowed types are "
                 f"{', '.join(RESOURCE_TYPES)}"
@@ -61,7 +76,7 @@ def normalize_ids(ids: Any, *, param: str = "ids") -> dict[str, list[str]]:
                 f"{param}[{kind!r}] must be a list of catalog ids or a comma-separated string, "
                 f"got {type(values).__name__}"
             )
-        pattern, shape = _SHAPES[kind]
+        pattern, shape = ID_SHAPES[kind]
         seen: dict[str, None] = {}
         for value in candidates:
             if isinstance(value, int) and not isinstance(value, bool) and kind != "playlists":

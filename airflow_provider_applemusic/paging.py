@@ -231,8 +231,9 @@ class ListingPager:
         window = 2 * self.pages_in_flight if self.pages_in_flight > 1 else 1
         pending: dict[int, Future[dict[str, Any]] | _Inline] = {}
         index = scheduled = 1
-        #: the position after the last one a stitched page covered
-        covered = size
+        #: the position after the last one a stitched page covered (a first page that is not a
+        #: listing page, a playlist's inline tracks, may cover fewer than ``size``)
+        covered = min(size, end)
         try:
             while True:
                 while len(pending) < window and (scheduled * stride < frontier or not pending):

@@ -22,6 +22,12 @@ class ListingResource:
     :param empty_on_404: a 404 at offset 0 means an empty collection (the service's way of
         saying so), not an error.
     :param parent: what ``parent_id`` names, for a relationship listing.
+    :param inline_in_parent: the relationship of the parent resource that carries the same
+        items (``tracks``): some accounts answer the listing 404 but the parent fetched with
+        ``include`` of it carries them, so a 404 at offset 0 is checked there.
+    :param evidence: listings whose items imply this one has some: some accounts answer this
+        listing 404 whatever it holds, so a 404 at offset 0 is an empty collection only when
+        these are empty too.
     """
 
     name: str
@@ -31,6 +37,8 @@ class ListingResource:
     extended: tuple[str, ...] = ()
     empty_on_404: bool = True
     parent: str | None = None
+    inline_in_parent: str | None = None
+    evidence: tuple[str, ...] = ()
 
     def listing_path(self, parent_id: str | None = None) -> str:
         """The path to page, with ``parent_id`` for a relationship listing (checked)."""
@@ -48,13 +56,29 @@ class ListingResource:
             )
         return self.path.format(parent_id=parent_id)
 
+    def parent_path(self, parent_id: str | None) -> str:
+        """The path of the parent resource of a relationship listing (``parent_id`` checked)."""
+        listing = self.listing_path(parent_id)
+        if self.parent is None:
+            raise AppleMusicConfigError(f"{self.name} is not a relationship listing: it has no parent")
+        return listing.rsplit("/", 1)[0]
+
 
 #: every listing the provider pages; adding a resource is adding a row
 LISTING_RESOURCES: dict[str, ListingResource] = {
     row.name: row
     for row in (
         ListingResource("library-albums", "/v1/me/library/albums", 100, ("l.",), ("dateAdded",)),
-        ListingResource("library-songs", "/v1/me/library/songs", 100, ("i.",), ("dateAdded",)),
+        # an album in the library brings its songs; a playlist counts too: whether its tracks
+        # belong in this listing cannot be told from here, and failing beats listing nothing
+        ListingResource(
+            "library-songs",
+            "/v1/me/library/songs",
+            100,
+            ("i.",),
+            ("dateAdded",),
+            evidence=("library-albums", "library-playlists"),
+        ),
         ListingResource("library-artists", "/v1/me/library/artists", 100, ("r.",)),
         ListingResource("library-playlists", "/v1/me/library/playlists", 100, ("p.",), ("dateAdded",)),
         ListingResource("library-music-videos", "/v1/me/library/music-videos", 100, ("i.",), ("dateAdded",)),
@@ -64,6 +88,7 @@ LISTING_RESOURCES: dict[str, ListingResource] = {
             100,
             ("i.",),
             parent="playlist",
+            inline_in_parent="tracks",
         ),
         # newest first, library albums and playlists mixed; a limit over 25 answers 400
         ListingResource("recently-added", "/v1/me/library/recently-added", 25, ("l.", "p.")),

@@ -62,6 +62,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-subscription", action="store_true", help="library calls answer Insufficient Privileges"
     )
     parser.add_argument(
+        "--song-listings-missing",
+        action="store_true",
+        help="library songs and playlist tracks listings answer 404; include=tracks still works",
+    )
+    parser.add_argument(
+        "--relationship-limit",
+        type=int,
+        default=0,
+        help="tracks a playlist's include=tracks holds at most, then next (0: all)",
+    )
+    parser.add_argument(
         "--users", type=int, default=1, help="users of the one developer key, each with own token and library"
     )
     parser.add_argument("--ready-file", default=None, help="write the connection JSON here once serving")
@@ -171,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         users=args.users,
+        song_listings_missing=args.song_listings_missing,
+        relationship_limit=args.relationship_limit,
     )
     if args.list_catalog_ids:
         for kind, ids in not_in_library(emulator).items():

@@ -20,7 +20,9 @@ several catalog items (a single and its album versions, editions of an album). B
 derived from the catalog id, never drawn from the library's random generator, so a seed gives
 the same library as before. Playlists the app creates through the API
 (:meth:`Library.create_playlist`) stay unpublished, out of every listing, until the server
-publishes them.
+publishes them. Personal ratings (1 love, -1 dislike) are drawn from the seed with a generator
+of their own (:meth:`Library.populate_ratings`), one per catalog item, which its library item
+shares.
 """
 
 from __future__ import annotations
@@ -129,6 +131,14 @@ EAN_EVERY = 7
 _ISRC_COUNTRIES = ("US", "GB", "FR", "DE", "SE", "JP", "CA", "NL", "QM")
 #: the catalog attribute holding each type's standard code
 CODE_ATTRIBUTE = {"songs": "isrc", "albums": "upc"}
+#: the kinds ``/v1/me/ratings/{kind}`` serves: the catalog types and their library types
+RATING_KINDS = (*CATALOG_TYPES, *LIBRARY_TYPE.values())
+#: about this share of the library's albums, songs, playlists and music videos is rated
+RATED_SHARE = 0.3
+#: about this share of the catalog items outside the library is rated
+RATED_CATALOG_SHARE = 0.05
+#: of the rated items, about this share is loved (1), the rest disliked (-1)
+LOVED_SHARE = 0.8
 
 
 @dataclass(frozen=True)
@@ -413,6 +423,10 @@ class Library:
     created: list[LibraryItem] = field(init=False)
     #: ids of created playlists not yet in the listings (nor reachable by id)
     unpublished: set[str] = field(init=False)
+    #: personal ratings (1 love, -1 dislike) by catalog type, keyed by catalog id, or by library
+    #: id for an item without one (an upload, a playlist the app made): a library item and its
+    #: catalog item share one rating, which outlives the library item
+    ratings: dict[str, dict[str, int]] = field(init=False)
     _used_ids: set[str] = field(init=False)
     _recently_added: tuple[tuple[int, int], Collection] | None = field(init=False)
 
@@ -428,6 +442,7 @@ class Library:
         self.codes = {kind: CodeIndex(SHARED_CODE_EVERY, MAX_SHARING[kind]) for kind in CODE_ATTRIBUTE}
         self.created = []
         self.unpublished = set()
+        self.ratings = {kind: {} for kind in CATALOG_TYPES}
         self._used_ids = set()
         self._recently_added = None
 
@@ -949,6 +964,69 @@ class Library:
             if kind is not None:
                 for _ in range(_CATALOG_EXTRAS[kind] + count // 10):
                     self.make_catalog_item(kind)
+
+    # -- ratings -------------------------------------------------------------------------
+
+    def populate_ratings(self) -> None:
+        """
+        Rate about :data:`RATED_SHARE` of the library's albums, songs, playlists and music
+        videos and :data:`RATED_CATALOG_SHARE` of the other catalog items, most loved, from the
+        seed alone (its own generator: the library a seed gives does not depend on it).
+        """
+        rng = random.Random(f"ratings:{self.seed}")
+
+        def draw() -> int:
+            return 1 if rng.random() < LOVED_SHARE else -1
+
+        for kind, resource in LIBRARY_TYPE.items():
+            for item in self.collections[resource].ordered():
+                if rng.random() < RATED_SHARE:
+                    self.ratings[kind][item.catalog_id or item.library_id] = draw()
+            for catalog_id in self.catalog[kind]:
+                if catalog_id not in self.in_library[kind] and rng.random() < RATED_CATALOG_SHARE:
+                    self.ratings[kind][catalog_id] = draw()
+
+    def _rating_key(self, kind: str, item_id: str) -> tuple[str, str] | None:
+        """Where the rating of ``item_id`` of ``kind`` is kept: ``(catalog type, key)``; None: unknown."""
+        if kind in CATALOG_TYPES:
+            return (kind, item_id) if item_id in self.catalog[kind] else None
+        if kind not in RATING_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(RATING_KINDS)}, got {kind!r}")
+        item = self.collections[kind].items.get(item_id)
+        if item is None:
+            return None
+        catalog_kind = KINDS[kind].catalog_kind
+        assert catalog_kind is not None
+        return catalog_kind, item.catalog_id or item.library_id
+
+    def rating(self, kind: str, item_id: str) -> int | None:
+        """The rating of one item of ``kind`` (a catalog or library type); None: unrated or unknown."""
+        key = self._rating_key(kind, item_id)
+        return None if key is None else self.ratings[key[0]].get(key[1])
+
+    def rate(self, kind: str, item_id: str, value: int | None) -> None:
+        """Rate an item: 1 (love), -1 (dislike) or None (remove the rating)."""
+        if value not in (1, -1, None) or isinstance(value, bool):
+            raise ValueError(f"value must be 1, -1 or None, got {value!r}")
+        key = self._rating_key(kind, item_id)
+        if key is None:
+            raise ValueError(f"no {kind} {item_id!r}")
+        if value is None:
+            self.ratings[key[0]].pop(key[1], None)
+        else:
+            self.ratings[key[0]][key[1]] = value
+
+    def rated(self, kind: str) -> dict[str, int]:
+        """Every rated item of ``kind``: ``{id: value}`` (library types in listing order)."""
+        if kind in CATALOG_TYPES:
+            catalog = self.catalog[kind]
+            return {key: value for key, value in self.ratings[kind].items() if key in catalog}
+        if kind not in RATING_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(RATING_KINDS)}, got {kind!r}")
+        found = {
+            item.library_id: self.rating(kind, item.library_id) for item in self.collections[kind].ordered()
+        }
+        return {item_id: value for item_id, value in found.items() if value is not None}
 
     # -- the histories -------------------------------------------------------------------
 

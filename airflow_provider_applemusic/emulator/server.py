@@ -42,6 +42,7 @@ from airflow_provider_applemusic.emulator.data import (
     LISTING_RESOURCES,
     PAGE_LIMITS,
     PLAYLIST_TRACKS,
+    RATING_KINDS,
     RECENTLY_ADDED,
     RECENTLY_PLAYED,
     Collection,
@@ -90,6 +91,8 @@ CODE_BATCH_LIMIT = 25
 CODE_FILTERS = {kind: f"filter[{attribute}]" for kind, attribute in CODE_ATTRIBUTE.items()}
 #: request bodies larger than this answer 413
 MAX_BODY_BYTES = 1 << 20
+#: ids a ``/v1/me/ratings/{kind}`` request takes at most (more: 400 naming ``ids``)
+RATINGS_BATCH_LIMIT = 200
 PLAYLISTS_PATH = "/v1/me/library/playlists"
 #: track types a playlist write accepts
 TRACK_TYPES = ("songs", "library-songs")
@@ -225,6 +228,18 @@ class AppleMusicEmulator:
     answers 403. In both, ids the service does not know are skipped silently; a body that is not
     JSON or not of that shape answers 400, PUT 405, a trailing slash 400.
 
+    Ratings: ``GET /v1/me/ratings/{kind}?ids=A,B`` (``kind`` a catalog type, ``albums``,
+    ``songs``, ``playlists``, ``music-videos``, or its library type, ``library-albums``, ...;
+    at most :data:`RATINGS_BATCH_LIMIT` ids, more answer 400 naming ``ids``) answers 200 with
+    one ``{"id", "type": "ratings", "attributes": {"value": 1 or -1}}`` per rated id; unrated
+    and unknown ids are absent (none rated: 200 with empty ``data``). Each user's ratings are
+    drawn from the seed (about 30 % of the library, most loved); a library item shares its
+    catalog item's rating. :meth:`ratings` reads them, :meth:`rate` sets them.
+
+    A playlist fetched with ``include=tracks`` carries its visible tracks under
+    ``relationships.tracks.data``: all of them, or the first ``relationship_limit`` with
+    ``relationships.tracks.next`` (``{playlist}/tracks?offset=N``) when there are more.
+
     :param albums: library albums to generate.
     :param songs: library songs to generate (every 20th an upload, without catalog id).
     :param artists: library artists to generate.
@@ -255,6 +270,12 @@ class AppleMusicEmulator:
         ``/v1/me/...`` (:meth:`revoke_user_token`); the service has been seen to answer both.
     :param no_subscription: the account has no Apple Music subscription: library calls answer
         403 "Insufficient Privileges" (code 40015).
+    :param song_listings_missing: the account does not serve song listings, as reported for
+        some accounts: ``GET /v1/me/library/songs`` and ``GET /v1/me/library/playlists/{id}/tracks``
+        answer 404 (code 40400, the body of an empty collection) whatever the library holds,
+        while ``GET /v1/me/library/playlists/{id}?include=tracks`` still carries the tracks.
+    :param relationship_limit: the most tracks ``include=tracks`` puts inline in a playlist's
+        ``relationships.tracks`` (0: all of them, no ``next``).
     :param host: address to bind (loopback).
     :param port: port to bind (0: any free port).
     :param users: users of the one developer key, each with its own Music User Token
@@ -292,6 +313,8 @@ class AppleMusicEmulator:
         heavy_rotation: int = 12,
         playlist_delay: float = 2.0,
         users: int = 1,
+        song_listings_missing: bool = False,
+        relationship_limit: int = 0,
     ) -> None:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ec
@@ -311,6 +334,16 @@ class AppleMusicEmulator:
         self.truncate_every = truncate_every
         self.user_token_refusal = user_token_refusal
         self.no_subscription = no_subscription
+        if (
+            isinstance(relationship_limit, bool)
+            or not isinstance(relationship_limit, int)
+            or relationship_limit < 0
+        ):
+            raise ValueError(
+                f"relationship_limit must be an integer of 0 or more, got {relationship_limit!r}"
+            )
+        self.song_listings_missing = song_listings_missing
+        self.relationship_limit = relationship_limit
         self.host = host
         self.port = port
         self.seed = seed
@@ -333,6 +366,7 @@ class AppleMusicEmulator:
             )
             library.populate(albums, songs, artists, playlists, music_videos)
             library.populate_history(history, heavy_rotation)
+            library.populate_ratings()
             suffix = "" if user == 0 else f":{user}"
             token = "emu." + hashlib.sha256(f"user:{seed}{suffix}".encode()).hexdigest() * 2
             self._users.append(_User(token, library))
@@ -555,6 +589,26 @@ class AppleMusicEmulator:
         with self._lock:
             self._materialize()
             self._library.play(kind, item_id)
+
+    def ratings(self, kind: str, user: int = 0) -> dict[str, int]:
+        """
+        A user's rated items of ``kind`` (``albums``, ``songs``, ``playlists``, ``music-videos``
+        or ``library-albums``, ``library-songs``, ...): ``{id: 1 (love) or -1 (dislike)}``.
+        """
+        with self._as_user(user):
+            self._materialize()
+            return self._library.rated(kind)
+
+    def rate(self, kind: str, item_id: str, value: int | None, user: int = 0) -> None:
+        """
+        Rate an item as the user would: ``value`` 1 (love), -1 (dislike) or None (no rating).
+        A library item and its catalog item share one rating.
+
+        :param kind: a catalog type (``item_id`` a catalog id) or a library type (a library id).
+        """
+        with self._as_user(user):
+            self._materialize()
+            self._library.rate(kind, item_id, value)
 
     def playlist_ids(self, with_tracks: bool | None = None) -> list[str]:
         """
@@ -1003,6 +1057,8 @@ class AppleMusicEmulator:
                 return _error(405, "Method Not Allowed", "Use GET.", "40500")
             if segments == ["v1", "me", "storefront"]:
                 return _json(200, {"data": [self._storefront_resource("us")]})
+            if segments[:3] == ["v1", "me", "ratings"] and len(segments) == 4 and segments[3] in RATING_KINDS:
+                return self._ratings(segments[3], query)
             if path in HISTORY_PATHS:
                 return self._listing(HISTORY_PATHS[path], None, path, query)
             if segments[:3] == ["v1", "me", "library"]:
@@ -1085,6 +1141,9 @@ class AppleMusicEmulator:
         except on the play histories, which report none.
         """
         self.stats.listing_paths[path] += 1
+        if self.song_listings_missing and resource in ("library-songs", PLAYLIST_TRACKS):
+            # such accounts answer these listings like an empty collection, whatever they hold
+            return _error(404, "Resource Not Found", "Resource Not Found", "40400")
         collection = self._library.listing(resource, parent_id)
         if collection is None:
             return _error(404, "Resource Not Found", f"Resource with id {parent_id} not found", "40400")
@@ -1138,11 +1197,43 @@ class AppleMusicEmulator:
         body = self._library.item_resource(item, "catalog" in include, extend)
         tracks: Collection | None = self._library.tracks.get(library_id)
         if "tracks" in include and tracks is not None:
-            body.setdefault("relationships", {})["tracks"] = {
+            visible = tracks.visible()
+            limit = self.relationship_limit or len(visible)
+            relationship: dict[str, Any] = {
                 "href": f"{item.href}/tracks",
-                "data": [self._library.item_resource(t, False, extend) for t in tracks.visible()],
+                "data": [self._library.item_resource(t, False, extend) for t in visible[:limit]],
             }
+            if len(visible) > limit:
+                relationship["next"] = f"{item.href}/tracks?offset={limit}"
+            body.setdefault("relationships", {})["tracks"] = relationship
         return _json(200, {"data": [body]})
+
+    def _ratings(self, kind: str, query: dict[str, str]) -> _Response:
+        """``GET /v1/me/ratings/{kind}?ids=...``: the rated ids' ratings; unrated ids absent."""
+        ids = list(dict.fromkeys(i for i in query.get("ids", "").split(",") if i))
+        if not ids:
+            return _error(400, "Invalid Parameter Value", "ids is required", "40005", "ids")
+        if len(ids) > RATINGS_BATCH_LIMIT:
+            return _error(
+                400,
+                "Invalid Parameter Value",
+                f"At most {RATINGS_BATCH_LIMIT} ids are allowed",
+                "40005",
+                "ids",
+            )
+        data = []
+        for item_id in ids:
+            value = self._library.rating(kind, item_id)
+            if value is not None:
+                data.append(
+                    {
+                        "id": item_id,
+                        "type": "ratings",
+                        "href": f"/v1/me/ratings/{kind}/{item_id}",
+                        "attributes": {"value": value},
+                    }
+                )
+        return _json(200, {"data": data})
 
     def _library_album(self, library_id: str, query: dict[str, str]) -> _Response:
         album = self._library.albums.get(library_id)

@@ -1,6 +1,7 @@
 """
 AppleMusicHook and AppleMusicAsyncHook: the ``apple_music`` connection, tokens, one transport
-under the retry policy, and thin methods over the library listings, adding and presence.
+under the retry policy, and thin methods over the library listings, adding, presence and
+ratings.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from airflow_provider_applemusic.connection import (
     AppleMusicSettings,
     settings_from_connection,
 )
+from airflow_provider_applemusic.empty_listings import Fetch, arun_plan, first_page_plan, run_plan
 from airflow_provider_applemusic.exceptions import (
     INCURABLE_ERRORS,
     AppleMusicConfigError,
@@ -49,6 +51,12 @@ from airflow_provider_applemusic.http_policy import (
 )
 from airflow_provider_applemusic.ids import add_batches, catalog_lookups, normalize_ids
 from airflow_provider_applemusic.paging import ListingPager, listing_ends_before, listing_params
+from airflow_provider_applemusic.ratings import (
+    normalize_rating_ids,
+    rating_requests,
+    ratings_from_body,
+    validate_rating_kind,
+)
 from airflow_provider_applemusic.resources import ListingResource, listing_resource
 from airflow_provider_applemusic.tokens import DeveloperTokenMinter, get_minter, mask
 from airflow_provider_applemusic.validation import (
@@ -441,13 +449,36 @@ class AppleMusicHook(_AppleMusicHookBase):
         )
         return path, params
 
-    def _page(self, path: str, params: Mapping[str, str]) -> dict[str, Any]:
+    def _fetch(self, fetch: Fetch) -> dict[str, Any] | None:
+        """One GET of a first-page plan (None: a 404 the plan takes)."""
+        try:
+            body: dict[str, Any] = self.request(
+                "GET", fetch.path, fetch.params, expect_data=True, listing_offset=fetch.listing_offset
+            )
+        except AppleMusicRequestError as err:
+            if fetch.missing_ok and err.status == 404:
+                return None
+            raise
+        return body
+
+    def _first_page(
+        self, row: ListingResource, parent_id: str | None, params: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """A listing's first page, a 404 there read by :mod:`~airflow_provider_applemusic.empty_listings`."""
+        rest = {key: value for key, value in params.items() if key != "offset"}
+        return run_plan(first_page_plan(row, parent_id, rest), self._fetch)
+
+    def _page(
+        self, row: ListingResource, parent_id: str | None, path: str, params: Mapping[str, str]
+    ) -> dict[str, Any]:
         """One listing page, with the empty, truncation and shrinking rules."""
         offset = int(params.get("offset", "0"))
+        if offset == 0:
+            return self._first_page(row, parent_id, params)
         try:
             body: dict[str, Any] = self.request("GET", path, params, expect_data=True, listing_offset=offset)
         except TruncatedListingError as truncated:
-            first = self.request("GET", path, {**params, "offset": "0"}, expect_data=True, listing_offset=0)
+            first = self._first_page(row, parent_id, params)
             if listing_ends_before(first, offset):
                 self.log.warning(
                     "The page at offset %d of %s stayed missing and the listing now ends before it "
@@ -479,7 +510,12 @@ class AppleMusicHook(_AppleMusicHookBase):
         Fetch one page of a library listing, as the API returned it.
 
         The resource's extended attributes (``dateAdded``) are always asked for. An empty
-        collection (404 at offset 0) gives ``{"data": [], "meta": {"total": 0}}``. A page past
+        collection (404 at offset 0) gives ``{"data": [], "meta": {"total": 0}}``, but where some
+        accounts answer 404 whatever they hold: a playlist's tracks then come from the playlist
+        fetched with ``include=tracks`` (the call's ``include`` does not reach the tracks;
+        ``extend`` and ``l`` do), and library songs raise
+        :class:`~airflow_provider_applemusic.exceptions.AppleMusicListingUnavailableError` when
+        the library holds albums or playlists. A page past
         offset 0 that comes back missing (404) or without ``data`` is fetched again under the
         retry policy; if it stays missing, the first page is read again: when the listing now
         ends before ``offset`` (it shrank) the page is empty without ``next``, else
@@ -499,7 +535,7 @@ class AppleMusicHook(_AppleMusicHookBase):
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise AppleMusicConfigError(f"offset must be a non-negative integer, got {offset!r}")
         path, params = self._listing(row, page_size, include, extend, language, parent_id)
-        return self._page(path, {**params, "offset": str(offset)})
+        return self._page(row, parent_id, path, {**params, "offset": str(offset)})
 
     def library_pager(
         self,
@@ -522,7 +558,7 @@ class AppleMusicHook(_AppleMusicHookBase):
         path, params = self._listing(row, page_size, include, extend, language, parent_id)
         in_flight = min(validate_concurrency(pages_in_flight, param="pages_in_flight"), self.max_concurrency)
         return ListingPager(
-            lambda offset: self._page(path, {**params, "offset": str(offset)}),
+            lambda offset: self._page(row, parent_id, path, {**params, "offset": str(offset)}),
             page_size=int(params["limit"]),
             pages_in_flight=in_flight,
         )
@@ -641,6 +677,28 @@ class AppleMusicHook(_AppleMusicHookBase):
         for kind, path, params in catalog_lookups(normalized, front):
             found[kind].update(library_ids_from_catalog(self.request("GET", path, params, expect_data=True)))
         return order_found(normalized, found)
+
+    def get_ratings(self, kind: str, ids: Iterable[str] | str) -> dict[str, int]:
+        """
+        The user's ratings (``GET /v1/me/ratings/{kind}``), ids checked before any request and
+        asked for in batches of at most 200.
+
+        :param kind: ``albums``, ``songs``, ``playlists``, ``music-videos`` (catalog ids) or
+            ``library-albums``, ``library-songs``, ``library-playlists``,
+            ``library-music-videos`` (library ids).
+        :param ids: the ids, a list or a comma-separated string (none: ``{}``, no request).
+        :return: ``{id: 1 (love) or -1 (dislike)}`` for the rated ids only, in the order given.
+        """
+        kind = validate_rating_kind(kind)
+        wanted = normalize_rating_ids(kind, ids)
+        if not wanted:
+            return {}
+        self.validate()
+        found: dict[str, int] = {}
+        for path, params in rating_requests(kind, wanted):
+            body = self.request("GET", path, params, expect_data=True)
+            found.update(ratings_from_body(body, params["ids"].split(",")))
+        return {item_id: found[item_id] for item_id in wanted if item_id in found}
 
     def resolve_codes(
         self,
@@ -916,6 +974,36 @@ class AppleMusicAsyncHook(_AppleMusicHookBase):
             except AppleMusicError as failure:
                 raise self._attribute_401(refused, failure, method, path, settings) from None
             raise self._attribute_401(refused, None, method, path, settings) from None
+
+    async def _fetch(self, fetch: Fetch) -> dict[str, Any] | None:
+        """One GET of a first-page plan (None: a 404 the plan takes)."""
+        try:
+            body: dict[str, Any] = await self.request(
+                "GET", fetch.path, fetch.params, expect_data=True, listing_offset=fetch.listing_offset
+            )
+        except AppleMusicRequestError as err:
+            if fetch.missing_ok and err.status == 404:
+                return None
+            raise
+        return body
+
+    async def get_first_page(
+        self, resource: str, *, page_size: int = 1, parent_id: str | None = None
+    ) -> dict[str, Any]:
+        """
+        The first page of a library listing, asked with ``limit`` alone (what a watcher's poll
+        reads), a 404 there read as :meth:`AppleMusicHook.get_library_page` reads it: an empty
+        listing, a playlist's tracks from the playlist, or
+        :class:`~airflow_provider_applemusic.exceptions.AppleMusicListingUnavailableError`.
+
+        :param resource: a row of :data:`~airflow_provider_applemusic.resources.LISTING_RESOURCES`.
+        :param page_size: items on the page (1 to the resource's page maximum).
+        :param parent_id: the playlist's library id, for ``library-playlist-tracks``.
+        """
+        row = listing_resource(resource)
+        validate_page_size(page_size, maximum=row.page_max)
+        plan = first_page_plan(row, parent_id, {"limit": str(page_size)})
+        return await arun_plan(plan, self._fetch)
 
     async def get_library_playlist(self, playlist_id: str) -> dict[str, Any] | None:
         """Async :meth:`AppleMusicHook.get_library_playlist`: the playlist, or None when not found."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 from dataclasses import dataclass
 from functools import cached_property
@@ -233,10 +234,14 @@ class AppleMusicExportOperator(BaseOperator):
         written = [0]
         ids = hashlib.sha256()
         started = time.monotonic()
+        # the first page is read before the store is touched: what fails there (a refused token,
+        # a listing the account does not serve) leaves no trace in it, not even a temporary file
+        pages = iter(pager)
+        first = next(pages)
 
         def batches() -> Iterator[list[dict[str, Any]]]:
             due = progress_ticker(PROGRESS_EVERY_SECONDS)
-            for page in pager:
+            for page in itertools.chain([first], pages):
                 kept = [item for item in page if window.keeps(item)]
                 if self.playlist_tracks:
                     for playlist in kept:

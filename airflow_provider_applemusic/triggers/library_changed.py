@@ -23,7 +23,6 @@ from airflow_provider_applemusic.exceptions import (
     AppleMusicError,
 )
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicAsyncHook
-from airflow_provider_applemusic.resources import listing_resource
 from airflow_provider_applemusic.validation import validate_seconds
 
 if TYPE_CHECKING:
@@ -68,8 +67,10 @@ class LibraryChangedTrigger(BaseEventTrigger):
     Delivery is at least once: the fingerprint is saved after the event is handed to the
     triggerer, just before the next poll. The payload holds totals and ids, never a token.
     429s and server errors are retried under the connection's policy and then skipped until
-    the next poll; a refused token or missing subscription is logged once per change of state
-    (then at most hourly) and polling goes on, since a watcher must not die.
+    the next poll; a refused token, a missing subscription or a song listing the account does
+    not serve (404 though the library holds albums or playlists: songs are then not taken for
+    none) is logged once per change of state (then at most hourly) and polling goes on, since a
+    watcher must not die.
 
     :param apple_music_conn_id: the ``apple_music`` connection.
     :param resources: the library listings to watch (``library-albums``, ``library-songs``,
@@ -120,22 +121,14 @@ class LibraryChangedTrigger(BaseEventTrigger):
         totals: dict[str, int | None] = {}
         first: dict[str, str | None] = {}
         for resource in self.resources:
-            page = await hook.request(
-                "GET", listing_resource(resource).path, {"limit": "1"}, expect_data=True, listing_offset=0
-            )
+            page = await hook.get_first_page(resource)
             total = (page.get("meta") or {}).get("total")
             totals[resource] = total if isinstance(total, int) and not isinstance(total, bool) else None
             data = page.get("data") or []
             first[resource] = data[0].get("id") if data else None
         newest: list[str] = []
         if any(resource in IN_RECENTLY_ADDED for resource in self.resources):
-            recent = await hook.request(
-                "GET",
-                listing_resource("recently-added").path,
-                {"limit": str(NEWEST)},
-                expect_data=True,
-                listing_offset=0,
-            )
+            recent = await hook.get_first_page("recently-added", page_size=NEWEST)
             newest = [str(item.get("id")) for item in recent.get("data") or []]
         return {"totals": totals, "first": first, "newest": newest}
 

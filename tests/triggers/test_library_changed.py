@@ -225,3 +225,18 @@ async def test_an_empty_library_is_a_fingerprint_too(start_emulator: Any) -> Non
     assert event["previous_totals"] == {"library-albums": 0}
     assert event["totals"] == {"library-albums": 1}
     await events.stop()
+
+
+async def test_songs_an_account_does_not_list_are_logged_not_taken_for_none(
+    start_emulator: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator: AppleMusicEmulator = start_emulator(albums=30, songs=40, song_listings_missing=True)
+    events = Running(_watcher(StateStore(), resources=["library-songs"]))
+    assert await events.events(2.5) == []  # no baseline of 0 songs, so no event either
+    await events.stop()
+    log = capsys.readouterr().out
+    refusals = [line for line in log.splitlines() if "Cannot watch the library" in line]
+    assert len(refusals) == 1, refusals
+    assert "does not serve the library-songs listing" in refusals[0]
+    assert "Baseline" not in log
+    assert emulator.user_token not in log
