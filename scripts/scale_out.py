@@ -33,10 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.deployment.conftest import (  # noqa: E402
-    BUCKET,
     Deployment,
     _environment,
     free_port,
+    start_local_s3,
 )
 
 DAG_ID = "applemusic_many_users_export"
@@ -103,9 +103,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import logging
 
-    import boto3
-    from moto.server import ThreadedMotoServer
-
     from airflow_provider_applemusic.emulator import AppleMusicEmulator
 
     started = time.monotonic()
@@ -121,18 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     emulator = AppleMusicEmulator(albums=args.albums, users=args.users, rate_limit=args.rate_limit)
     emulator.start()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request lines
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    moto_host, moto_port = moto.get_host_and_port()
-    s3_url = f"http://{moto_host}:{moto_port}"
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=s3_url,
-        region_name="us-east-1",
-        aws_access_key_id="deployment",
-        aws_secret_access_key="deployment",
-    )
-    s3.create_bucket(Bucket=BUCKET)
+    moto, s3_url, s3 = start_local_s3()
     api_port = free_port()
     dags = home / "dags"
     dags.mkdir()
@@ -179,21 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         extra = budget_extra(args.budget, args.rate_limit, pool_slots, redis_url)
         conn_ids = []
         for user in range(args.users):
-            conn = emulator.connection_dict(user)
             conn_id = f"apple_music_user_{user:02d}"
-            response = deployment.api(
-                "POST",
-                "/connections",
-                json={
-                    "connection_id": conn_id,
-                    "conn_type": conn["conn_type"],
-                    "host": conn["host"],
-                    "login": conn["login"],
-                    "password": conn["password"],
-                    "extra": json.dumps({**conn["extra"], **extra}),
-                },
-            )
-            assert response.status_code in (200, 201), response.text
+            deployment.add_connection(conn_id, emulator.connection_dict(user), **extra)
             conn_ids.append(conn_id)
         deployment.wait_for_dags(DAG_ID)
         emulator.reset_stats()

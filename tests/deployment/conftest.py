@@ -218,6 +218,22 @@ class Deployment:
         value = entry["value"]
         return json.loads(value) if isinstance(value, str) else value
 
+    def add_connection(self, conn_id: str, connection: dict[str, Any], **extra: Any) -> None:
+        """
+        Store a connection (an emulator's ``connection_dict``) in the metadata database through
+        the REST API, as the UI does; ``extra`` is merged into its extra.
+        """
+        response = self.api(
+            "POST",
+            "/connections",
+            json={
+                "connection_id": conn_id,
+                **{key: connection[key] for key in ("conn_type", "host", "login", "password")},
+                "extra": json.dumps({**connection["extra"], **extra}),
+            },
+        )
+        assert response.status_code in (200, 201), response.text
+
     def read_object(self, key: str) -> bytes:
         """An object of the tier's bucket."""
         return bytes(self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
@@ -386,20 +402,15 @@ def _copy_dags(dags: Path) -> None:
     (dags / "readme_hook_example.py").write_text(readme_hook_example(), encoding="utf-8")
 
 
-@pytest.fixture(scope="session")
-def deployment() -> Iterator[Deployment]:
-    """A running deployment: the four Airflow components, the emulator and moto's S3."""
+def start_local_s3() -> tuple[Any, str, Any]:
+    """moto's S3 in server mode on a loopback port with the tier's bucket: (server, URL, client)."""
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from airflow_provider_applemusic.emulator import AppleMusicEmulator
-
-    home = Path(tempfile.mkdtemp(prefix="applemusic-deployment-"))
-    emulator = AppleMusicEmulator(albums=EMULATOR_ALBUMS, latency_ms=0, add_delay=3.0).start()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
-    moto_host, moto_port = moto.get_host_and_port()
-    s3_url = f"http://{moto_host}:{moto_port}"
+    host, port = moto.get_host_and_port()
+    s3_url = f"http://{host}:{port}"
     s3 = boto3.client(
         "s3",
         endpoint_url=s3_url,
@@ -408,6 +419,17 @@ def deployment() -> Iterator[Deployment]:
         aws_secret_access_key="deployment",
     )
     s3.create_bucket(Bucket=BUCKET)
+    return moto, s3_url, s3
+
+
+@pytest.fixture(scope="session")
+def deployment() -> Iterator[Deployment]:
+    """A running deployment: the four Airflow components, the emulator and moto's S3."""
+    from airflow_provider_applemusic.emulator import AppleMusicEmulator
+
+    home = Path(tempfile.mkdtemp(prefix="applemusic-deployment-"))
+    emulator = AppleMusicEmulator(albums=EMULATOR_ALBUMS, latency_ms=0, add_delay=3.0).start()
+    moto, s3_url, s3 = start_local_s3()
     api_port = free_port()
     dags = home / "dags"
     _copy_dags(dags)
@@ -436,20 +458,7 @@ def deployment() -> Iterator[Deployment]:
         )
         assert response.status_code in (200, 201), response.text
         # the Apple Music connection is stored in the metadata database, as through the UI
-        connection = emulator.connection_dict()
-        response = deployment.api(
-            "POST",
-            "/connections",
-            json={
-                "connection_id": "apple_music_default",
-                "conn_type": connection["conn_type"],
-                "host": connection["host"],
-                "login": connection["login"],
-                "password": connection["password"],
-                "extra": json.dumps(connection["extra"]),
-            },
-        )
-        assert response.status_code in (200, 201), response.text
+        deployment.add_connection("apple_music_default", emulator.connection_dict())
         yield deployment
     finally:
         deployment.stop()

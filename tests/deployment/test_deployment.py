@@ -624,18 +624,8 @@ def test_many_users_on_one_key_export_each_to_its_own_file(deployment: Deploymen
     ) as emulator:
         conn_ids = []
         for user in range(MANY_USERS_COUNT):
-            conn = emulator.connection_dict(user)
             conn_id = f"apple_music_tier_user_{user}"
-            response = deployment.api(
-                "POST",
-                "/connections",
-                json={
-                    **{k: conn[k] for k in ("conn_type", "host", "login", "password")},
-                    "connection_id": conn_id,
-                    "extra": json.dumps(conn["extra"]),
-                },
-            )
-            assert response.status_code in (200, 201), response.text
+            deployment.add_connection(conn_id, emulator.connection_dict(user))
             conn_ids.append(conn_id)
         run = deployment.trigger(MANY_USERS, conf={"apple_music_conn_ids": conn_ids})
         run_id = run["dag_run_id"]
