@@ -47,6 +47,41 @@ def short_repr(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "...'"
 
 
+def checked_ids(
+    kind: str, values: Any, *, where: str, noun: str = "id", name_kind: bool = False
+) -> list[str]:
+    """
+    Check ``kind``'s ids (a list, or one comma-separated string) against its shape in
+    :data:`ID_SHAPES` or :data:`LIBRARY_ID_SHAPES`; return them stripped and de-duplicated, in
+    order. Errors name ``where`` and the bad id as a ``noun`` (and ``kind`` with ``name_kind``).
+    """
+    if isinstance(values, str):
+        candidates: Iterable[Any] = values.split(",")
+    elif isinstance(values, Iterable) and not isinstance(values, (bytes, Mapping)):
+        candidates = values
+    else:
+        raise AppleMusicConfigError(
+            f"{where} must be a list of {noun}s or a comma-separated string, got {type(values).__name__}"
+        )
+    pattern, shape = {**ID_SHAPES, **LIBRARY_ID_SHAPES}[kind]
+    seen: dict[str, None] = {}
+    for value in candidates:
+        if isinstance(value, int) and not isinstance(value, bool) and pattern is _NUMERIC_ID:
+            value = str(value)
+        if not isinstance(value, str):
+            raise AppleMusicConfigError(f"{where} holds {short_repr(value)}, which is not a string id")
+        value = value.strip()
+        if not value and isinstance(values, str):
+            continue
+        if not pattern.match(value):
+            of_kind = f" for kind {kind!r}" if name_kind else ""
+            raise AppleMusicConfigError(
+                f"{where} holds malformed {noun} {short_repr(value)}{of_kind}: {kind} ids are {shape}"
+            )
+        seen.setdefault(value)
+    return list(seen)
+
+
 def normalize_ids(ids: Any, *, param: str = "ids") -> dict[str, list[str]]:
     """
     Validate a ``{type: ids}`` mapping and return it with each type's ids de-duplicated.
@@ -67,35 +102,9 @@ def normalize_ids(ids: Any, *, param: str = "ids") -> dict[str, list[str]]:
                 f"{param} has unknown resource type {short_repr(kind)}: allowed types are "
                 f"{', '.join(RESOURCE_TYPES)}"
             )
-        if isinstance(values, str):
-            candidates: Iterable[Any] = values.split(",")
-        elif isinstance(values, Iterable) and not isinstance(values, (bytes, Mapping)):
-            candidates = values
-        else:
-            raise AppleMusicConfigError(
-                f"{param}[{kind!r}] must be a list of catalog ids or a comma-separated string, "
-                f"got {type(values).__name__}"
-            )
-        pattern, shape = ID_SHAPES[kind]
-        seen: dict[str, None] = {}
-        for value in candidates:
-            if isinstance(value, int) and not isinstance(value, bool) and kind != "playlists":
-                value = str(value)
-            if not isinstance(value, str):
-                raise AppleMusicConfigError(
-                    f"{param}[{kind!r}] holds {short_repr(value)}, which is not a string id"
-                )
-            value = value.strip()
-            if not value and isinstance(values, str):
-                continue
-            if not pattern.match(value):
-                raise AppleMusicConfigError(
-                    f"{param}[{kind!r}] holds malformed catalog id {short_repr(value)}: "
-                    f"{kind} ids are {shape}"
-                )
-            seen.setdefault(value)
-        if seen:
-            result[kind] = list(seen)
+        checked = checked_ids(kind, values, where=f"{param}[{kind!r}]", noun="catalog id")
+        if checked:
+            result[kind] = checked
     if not result:
         raise AppleMusicConfigError(
             f"{param} holds no catalog ids: give at least one, e.g. {{'albums': ['1577502911']}}"

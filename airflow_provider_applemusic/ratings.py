@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
-from airflow_provider_applemusic.ids import ID_SHAPES, LIBRARY_ID_SHAPES, chunks, short_repr
+from airflow_provider_applemusic.ids import ID_SHAPES, LIBRARY_ID_SHAPES, checked_ids, chunks, short_repr
 
 #: what can be asked for ratings: catalog types (catalog ids) and library types (library ids)
 RATING_KINDS = (*ID_SHAPES, *LIBRARY_ID_SHAPES)
@@ -30,32 +30,7 @@ def normalize_rating_ids(kind: str, ids: Any, *, param: str = "ids") -> list[str
     Check ``ids`` (a list of ids or one comma-separated string) against ``kind``'s id shape;
     return them de-duplicated, in order. Errors name ``param`` and the bad id.
     """
-    if isinstance(ids, str):
-        candidates: Iterable[Any] = [part for part in ids.split(",") if part.strip()]
-    elif isinstance(ids, Iterable) and not isinstance(ids, (bytes, Mapping)):
-        candidates = ids
-    else:
-        raise AppleMusicConfigError(
-            f"{param} must be a list of ids or a comma-separated string, got {type(ids).__name__}"
-        )
-    pattern, shape = {**ID_SHAPES, **LIBRARY_ID_SHAPES}[kind]
-    seen: dict[str, None] = {}
-    for value in candidates:
-        if (
-            isinstance(value, int)
-            and not isinstance(value, bool)
-            and kind in ("albums", "songs", "music-videos")
-        ):
-            value = str(value)
-        if not isinstance(value, str):
-            raise AppleMusicConfigError(f"{param} holds {short_repr(value)}, which is not a string id")
-        value = value.strip()
-        if not pattern.match(value):
-            raise AppleMusicConfigError(
-                f"{param} holds malformed id {short_repr(value)} for kind {kind!r}: {kind} ids are {shape}"
-            )
-        seen.setdefault(value)
-    return list(seen)
+    return checked_ids(kind, ids, where=param, name_kind=True)
 
 
 def rating_requests(kind: str, ids: list[str]) -> list[tuple[str, dict[str, str]]]:
