@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 DEFAULT_IGNORED_ATTRIBUTES = ("artwork.url",)
 #: change records handed to the writer at a time
 BATCH = 1000
-CHANGE_KINDS = ("added", "removed", "changed")
 
 
 def check_ignored(ignored: Any, *, param: str = "ignore_attributes") -> tuple[str, ...]:
@@ -74,7 +73,6 @@ class ChangeCounts:
     changed: int = 0
     previous: int = 0
     current: int = 0
-    unchanged: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -119,8 +117,6 @@ def diff_snapshots(
         elif was != digest(item, ignored):
             counts.changed += 1
             batch.append({"change": "changed", "id": item_id, "item": item})
-        else:
-            counts.unchanged += 1
         if len(batch) >= BATCH:
             yield batch
             batch = []

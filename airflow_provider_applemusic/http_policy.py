@@ -739,7 +739,6 @@ class RequestBudget:
         self.rate = rate
         self.key = f"applemusic:budget:{key}"
         self.store = store
-        self.waited_seconds = 0.0
 
     @property
     def shared(self) -> bool:
@@ -751,7 +750,6 @@ class RequestBudget:
         wait = self.store.reserve(self.key, 1.0 / self.rate)
         if wait > 0:
             time.sleep(wait)
-            self.waited_seconds += wait
         return wait
 
     async def acquire_async(self) -> float:
@@ -762,5 +760,4 @@ class RequestBudget:
             wait = self.store.reserve(self.key, 1.0 / self.rate)
         if wait > 0:
             await asyncio.sleep(wait)
-            self.waited_seconds += wait
         return wait

@@ -134,9 +134,13 @@ def _parquet_items(path: str) -> Iterator[dict[str, Any]]:
     parquet = pq.ParquetFile(path)
     if "resource_json" not in parquet.schema_arrow.names:
         raise AppleMusicConfigError(f"{path} is not a Parquet export of this provider: no resource_json")
-    for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=["resource_json"]):
-        for number, text in enumerate(batch.column(0).to_pylist()):
-            yield _resource(json.loads(text), f"row {number}")
+    rows = (
+        text
+        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=["resource_json"])
+        for text in batch.column(0).to_pylist()
+    )
+    for number, text in enumerate(rows):
+        yield _resource(json.loads(text), f"row {number}")
 
 
 def _resource(value: Any, where: str) -> dict[str, Any]:
