@@ -821,24 +821,27 @@ class Library:
         }
         return self._put(resource, catalog_id, attributes, library_id, when, sort).library_id
 
-    def add_new(self, resource: str, *, sort: bool = True) -> LibraryItem:
-        """Add a fresh item to ``resource``'s collection (a new catalog item when it has one)."""
+    def add_new(self, resource: str, when: dt.datetime | None = None, *, sort: bool = True) -> LibraryItem:
+        """
+        Add a fresh item to ``resource``'s collection (a new catalog item when it has one),
+        added ``when`` (None: the seeded way).
+        """
         collection = self.collections[resource]
         if resource == "library-albums":
-            return self.add_album(self.make_catalog_album(), sort=sort)
+            return self.add_album(self.make_catalog_album(), when, sort=sort)
         if resource == "library-artists":
             return self._add_artist(sort)
         if resource == "library-songs" and collection.created % UPLOAD_EVERY == UPLOAD_EVERY - 1:
-            return self._add_upload(None, sort)
+            return self._add_upload(when, sort)
         if (
             resource == "library-playlists"
             and collection.created % APP_PLAYLIST_EVERY == APP_PLAYLIST_EVERY - 1
         ):
-            return self._add_app_playlist(None, sort)
+            return self._add_app_playlist(when, sort)
         kind = KINDS[resource].catalog_kind
         if kind is None:
             raise ValueError(f"{resource} has no catalog to add from")
-        library_id = self.add_item(kind, self.make_catalog_item(kind), sort=sort)
+        library_id = self.add_item(kind, self.make_catalog_item(kind), when, sort=sort)
         return collection.items[library_id]
 
     def remove_item(self, resource: str, library_id: str) -> None:
@@ -909,13 +912,7 @@ class Library:
         if isinstance(add, int):
             if add < 0:
                 raise ValueError(f"add must be 0 or more, got {add}")
-            if catalog_kind is None:
-                added = [self._add_artist(True).library_id for _ in range(add)]
-            elif catalog_kind == "albums":
-                added = [self.add_album(self.make_catalog_album(), when).library_id for _ in range(add)]
-            else:
-                fresh = [self.make_catalog_item(catalog_kind) for _ in range(add)]
-                added = [self.add_item(catalog_kind, cid, when) for cid in fresh]
+            added = [self.add_new(resource, when).library_id for _ in range(add)]
         else:
             if catalog_kind is None:
                 raise ValueError(f"add: {resource} has no catalog ids; give a count")

@@ -217,6 +217,11 @@ def summary(fingerprint: dict[str, Any]) -> str:
     return ", ".join(f"{name} {total}" for name, total in fingerprint["totals"].items())
 
 
+def newly_added(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The newest ids seen now that were not among the newest before."""
+    return [item for item in after["newest"] if item not in before["newest"]]
+
+
 def changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """What differs between two fingerprints, in words."""
     said = [
@@ -229,7 +234,7 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
         for name, first in after["first"].items()
         if before["first"].get(name) != first
     ]
-    fresh = [item for item in after["newest"] if item not in before["newest"]]
+    fresh = newly_added(before, after)
     if fresh:
         said.append(f"newly added {', '.join(fresh)}")
     return said or ["newest additions reordered"]
@@ -242,7 +247,7 @@ def event_payload(resources: Sequence[str], before: dict[str, Any], after: dict[
         "totals": after["totals"],
         "previous_totals": before["totals"],
         "newest": after["newest"],
-        "newly_added": [item for item in after["newest"] if item not in before["newest"]],
+        "newly_added": newly_added(before, after),
         "changes": changes(before, after),
         "seen_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
