@@ -11,10 +11,10 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
 from airflow_provider_applemusic.connection import DEFAULT_CONN_ID
-from airflow_provider_applemusic.exceptions import AppleMusicConfigError, AppleMusicError
+from airflow_provider_applemusic.exceptions import INCURABLE_ERRORS, AppleMusicConfigError, AppleMusicError
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook, playlist_path
 from airflow_provider_applemusic.ids import missing_ids, parse_ids
-from airflow_provider_applemusic.triggers.library_items import FATAL_ERRORS, LibraryItemsTrigger
+from airflow_provider_applemusic.triggers.library_items import LibraryItemsTrigger
 from airflow_provider_applemusic.validation import validate_storefront
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ class LibraryItemsSensor(BaseSensorOperator):
                 found = {"playlists": {self.playlist_id: self.playlist_id}} if present else {"playlists": {}}
             else:
                 found = self.hook.find_in_library(wanted, storefront=self.storefront)
-        except FATAL_ERRORS as err:
+        except INCURABLE_ERRORS as err:
             raise AirflowFailException(str(err)) from None
         except AppleMusicError as err:
             self.log.warning("Poke failed, counting it as not yet: %s", err)

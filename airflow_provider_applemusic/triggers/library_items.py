@@ -17,9 +17,6 @@ from airflow_provider_applemusic.triggers.presence_registry import Member, prese
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-#: errors that waiting cannot cure: the trigger ends with an error event at once
-FATAL_ERRORS = INCURABLE_ERRORS
-
 
 class LibraryItemsTrigger(BaseTrigger):
     """
@@ -107,7 +104,7 @@ class LibraryItemsTrigger(BaseTrigger):
                 answer = await asyncio.wait_for(member.next_answer(), timeout=self._remaining())
             except asyncio.TimeoutError:
                 return TriggerEvent({"status": "timeout", "missing": missing})
-            if isinstance(answer, FATAL_ERRORS):
+            if isinstance(answer, INCURABLE_ERRORS):
                 return TriggerEvent({"status": "error", "message": str(answer), "fatal": True})
             if isinstance(answer, AppleMusicError):
                 self.log.warning("Poll failed, will try again: %s", answer)
@@ -131,7 +128,7 @@ class LibraryItemsTrigger(BaseTrigger):
                         yield TriggerEvent({"status": "success", "found": found})
                         return
                     self.log.info("Not in the library yet: playlist %s", self.playlist_id)
-                except FATAL_ERRORS as err:
+                except INCURABLE_ERRORS as err:
                     yield TriggerEvent({"status": "error", "message": str(err), "fatal": True})
                     return
                 except AppleMusicError as err:
