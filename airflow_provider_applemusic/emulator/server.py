@@ -1096,6 +1096,18 @@ class AppleMusicEmulator:
         }
 
     @staticmethod
+    def _ids_param(query: dict[str, str], most: int, *, distinct: bool = False) -> list[str] | _Response:
+        """Query parameter ``ids`` (required, at most ``most``; ``distinct``: counted once each)."""
+        ids = [i for i in query.get("ids", "").split(",") if i]
+        if distinct:
+            ids = list(dict.fromkeys(ids))
+        if not ids:
+            return _error(400, "Invalid Parameter Value", "ids is required", "40005", "ids")
+        if len(ids) > most:
+            return _error(400, "Invalid Parameter Value", f"At most {most} ids are allowed", "40005", "ids")
+        return ids
+
+    @staticmethod
     def _int_param(query: dict[str, str], name: str, default: int, low: int, high: int) -> int | _Response:
         raw = query.get(name)
         if raw is None:
@@ -1210,17 +1222,9 @@ class AppleMusicEmulator:
 
     def _ratings(self, kind: str, query: dict[str, str]) -> _Response:
         """``GET /v1/me/ratings/{kind}?ids=...``: the rated ids' ratings; unrated ids absent."""
-        ids = list(dict.fromkeys(i for i in query.get("ids", "").split(",") if i))
-        if not ids:
-            return _error(400, "Invalid Parameter Value", "ids is required", "40005", "ids")
-        if len(ids) > RATINGS_BATCH_LIMIT:
-            return _error(
-                400,
-                "Invalid Parameter Value",
-                f"At most {RATINGS_BATCH_LIMIT} ids are allowed",
-                "40005",
-                "ids",
-            )
+        ids = self._ids_param(query, RATINGS_BATCH_LIMIT, distinct=True)
+        if isinstance(ids, _Response):
+            return ids
         data = []
         for item_id in ids:
             value = self._library.rating(kind, item_id)
@@ -1396,11 +1400,10 @@ class AppleMusicEmulator:
                 return ids_or_error
             ids = ids_or_error
         else:
-            ids = [i for i in query.get("ids", "").split(",") if i]
-            if not ids:
-                return _error(400, "Invalid Parameter Value", "ids is required", "40005", "ids")
-            if len(ids) > 100:
-                return _error(400, "Invalid Parameter Value", "At most 100 ids are allowed", "40005", "ids")
+            ids_or_error = self._ids_param(query, 100)
+            if isinstance(ids_or_error, _Response):
+                return ids_or_error
+            ids = ids_or_error
         relate = query.get("relate") == "library"
         data = []
         for catalog_id in ids:
