@@ -2,9 +2,12 @@
 The one paging engine of every library listing: overlapping pages, stitched, fetched concurrently.
 
 Offsets shift when the library changes while it is paged (the lists are alphabetical). Every
-page after the first therefore starts one position early; :class:`PageStitcher` checks that an
-item seen last comes back in that overlap, and asks for the page again from further back when
-none does. An item present throughout is so yielded exactly once, in order.
+page after the first therefore starts one position early and the overlap is checked; a page
+whose overlap does not check out is asked for again from further back. What "checks out" means
+depends on the listing's identity: where an item is its id (the library listings),
+:class:`PageStitcher` looks for an id seen last and yields each id once; where an entry is its
+position (a playlist's tracks, which may hold a song twice, and the play history),
+:class:`PositionalStitcher` compares the overlapping sequence of entries and keeps repeats.
 """
 
 from __future__ import annotations
@@ -73,7 +76,8 @@ def step_back_offset(offset: int, page_size: int, attempt: int) -> int:
 
 class PageStitcher:
     """
-    Joins overlapping pages into one stream of items, each id once.
+    Joins overlapping pages of a listing whose items are known by id (the library listings)
+    into one stream, each id once.
 
     :param page_size: items per page (how many recent ids to remember as anchors).
     """
@@ -83,13 +87,16 @@ class PageStitcher:
         self.seen: set[str] = set()
         self._recent: list[str] = []
 
-    def fresh(self, data: list[Any], *, overlapped: bool, force: bool = False) -> list[Any] | None:
+    def fresh(
+        self, data: list[Any], *, overlapped: bool, force: bool = False, covered: int = 0
+    ) -> list[Any] | None:
         """
         The items of a page not yet seen, in order.
 
         :param data: the page's ``data``.
         :param overlapped: the page was fetched from before the position following the last page.
         :param force: accept the page even when its overlap shows no known item.
+        :param covered: unused here (see :class:`PositionalStitcher`).
         :return: the new items, or None when the overlap held no known item (fetch the page
             again from further back).
         """
@@ -117,24 +124,99 @@ class PageStitcher:
         return result
 
     def stitch(
-        self, page: dict[str, Any], offset: int, refetch: Callable[[int], dict[str, Any]]
+        self,
+        page: dict[str, Any],
+        offset: int,
+        refetch: Callable[[int], dict[str, Any]],
+        *,
+        covered: int | None = None,
     ) -> tuple[dict[str, Any], int, list[Any]]:
         """
         The new items of ``page``, fetched at ``offset``, fetching it again from further back
-        (``refetch(offset)``) while its overlap shows no known item, up to
+        (``refetch(offset)``) while its overlap does not check out, up to
         ``PAGING_STEP_BACKS`` times; then the page is accepted as it is.
 
+        :param covered: the position following the last one the pages stitched so far covered
+            (default: ``offset + PAGING_OVERLAP``).
         :return: the page finally used, its offset, and its new items.
         """
+        end = offset + PAGING_OVERLAP if covered is None else covered
         start = offset
         attempt = 0
         while True:
-            items = self.fresh(page["data"], overlapped=offset > 0, force=attempt >= PAGING_STEP_BACKS)
+            items = self.fresh(
+                page["data"], overlapped=offset > 0, force=attempt >= PAGING_STEP_BACKS, covered=end - offset
+            )
             if items is not None:
                 return page, offset, items
             attempt += 1
             offset = step_back_offset(start, self.page_size, attempt)
             page = refetch(offset)
+
+
+class PositionalStitcher(PageStitcher):
+    """
+    Joins overlapping pages of a listing whose entries are known by position (a playlist's
+    tracks, the play history): every entry once, repeats kept, in the service's order.
+
+    The same song may stand at several positions, so an overlap is checked as a *sequence*:
+    the entries a page repeats from the pages before (its first ``covered`` positions) must be
+    the last entries yielded, in order. A page whose overlap does not check out is fetched again
+    from further back, as for the library listings; the longer overlap then shows where the
+    entries moved (the playlist changed while it was paged). Where the service hides entries
+    (pages shorter than ``limit``), fewer entries than positions overlap: the longest run of
+    the overlap that checks out is taken.
+
+    :param page_size: items per page.
+    """
+
+    def __init__(self, page_size: int) -> None:
+        super().__init__(page_size)
+        #: ids (None for an entry without one) of the entries yielded last, oldest first
+        self._tail: list[str | None] = []
+        #: a page came back shorter than ``page_size``: entries are hidden, positions are not exact
+        self._hidden = False
+
+    def fresh(
+        self, data: list[Any], *, overlapped: bool, force: bool = False, covered: int = 0
+    ) -> list[Any] | None:
+        """
+        The entries of a page after its overlap with the entries yielded so far, in order.
+
+        :param data: the page's ``data``.
+        :param overlapped: the page was fetched from before the position following the last page.
+        :param force: accept the page even when its overlap does not check out.
+        :param covered: how many positions at the page's start the pages before covered.
+        :return: the new entries, or None when the overlap did not check out (fetch the page
+            again from further back).
+        """
+        items = [a for a in data if isinstance(a, dict)]
+        if not items:
+            return []
+        if overlapped and self._tail:
+            ids = [item.get("id") for item in items]
+            tail = self._tail
+            longest = min(len(ids), len(tail))
+            matches = [m for m in range(longest, 0, -1) if ids[:m] == tail[-m:]]
+            if covered in matches:
+                skip = covered  # the overlap is exactly where it should be
+            elif self._hidden and any(m < covered for m in matches) and not force:
+                skip = next(m for m in matches if m < covered)  # some overlapped entries are hidden
+            elif force:
+                skip = matches[0] if matches else min(covered, len(items))
+            else:
+                return None
+            items = items[skip:]
+        if len(data) < self.page_size:
+            self._hidden = True
+        self._tail.extend(item.get("id") for item in items)
+        del self._tail[: max(0, len(self._tail) - 2 * self.page_size)]
+        return items
+
+
+def make_stitcher(identity: str, page_size: int) -> PageStitcher:
+    """The stitcher of a listing whose items are known by ``identity`` (``id`` or ``position``)."""
+    return PositionalStitcher(page_size) if identity == "position" else PageStitcher(page_size)
 
 
 @dataclass
@@ -179,6 +261,10 @@ class ListingPager:
         > 1).
     :param page_size: items per page.
     :param pages_in_flight: pages fetched at once, at most (1: one after the other, no thread).
+    :param identity: what makes an item itself in this listing (the resource's
+        :attr:`~airflow_provider_applemusic.resources.ListingResource.identity`): ``id`` (each id
+        once, :class:`PageStitcher`) or ``position`` (every entry, repeats kept,
+        :class:`PositionalStitcher`).
     """
 
     def __init__(
@@ -187,9 +273,11 @@ class ListingPager:
         *,
         page_size: int,
         pages_in_flight: int = 1,
+        identity: str = "id",
     ) -> None:
         self.fetch_page = fetch_page
         self.page_size = page_size
+        self.identity = identity
         self.pages_in_flight = max(1, pages_in_flight)
         self.stats = PagerStats()
         self._lock = threading.Lock()
@@ -202,7 +290,7 @@ class ListingPager:
 
     def __iter__(self) -> Iterator[list[dict[str, Any]]]:
         """Yield, page by page in the API's order, the items not yet yielded."""
-        stitcher = PageStitcher(self.page_size)
+        stitcher = make_stitcher(self.identity, self.page_size)
         first = self._fetch(0)
         self.stats.pages = 1
         total = (first.get("meta") or {}).get("total")
@@ -242,14 +330,16 @@ class ListingPager:
                 planned = index * stride
                 # a page fetched again from further back covered less than planned: fill the gap
                 while covered - PAGING_OVERLAP < planned:
-                    gap = self._fetch(covered - PAGING_OVERLAP)
-                    gap, used, items = stitcher.stitch(gap, covered - PAGING_OVERLAP, self._fetch)
+                    start = covered - PAGING_OVERLAP
+                    gap, used, items = stitcher.stitch(
+                        self._fetch(start), start, self._fetch, covered=covered
+                    )
                     yield self._count(items)
                     if next_offset(gap) is None:
                         return
                     covered = max(covered, used + size)
                 page = pending.pop(index).result()
-                page, used, items = stitcher.stitch(page, planned, self._fetch)
+                page, used, items = stitcher.stitch(page, planned, self._fetch, covered=covered)
                 yield self._count(items)
                 following = next_offset(page)
                 if following is None:
