@@ -321,7 +321,7 @@ class ListingPager:
         index = scheduled = 1
         #: the position after the last one a stitched page covered (a first page that is not a
         #: listing page, a playlist's inline tracks, may cover fewer than ``size``)
-        covered = min(size, end)
+        covered = end
         try:
             while True:
                 while len(pending) < window and (scheduled * stride < frontier or not pending):

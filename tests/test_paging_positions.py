@@ -165,3 +165,20 @@ def test_any_static_playlist_comes_back_entry_for_entry(
     # few distinct songs: repeats everywhere, including in every overlap
     listing = Listing(songs, page_size=page_size)
     assert page_through(listing, pages_in_flight) == songs
+
+
+@pytest.mark.parametrize(("inline", "page_size"), [(100, 100), (100, 50), (20, 100)])
+def test_a_first_page_of_inline_tracks_of_any_length_joins_the_pages_after_it(
+    inline: int, page_size: int
+) -> None:
+    ids = with_repeats(260, [19, 20, 21, 49, 50, 99, 100, 101, 150])
+    listing = Listing(ids, page_size=page_size)
+
+    def fetch(offset: int) -> dict[str, Any]:
+        if offset:
+            return listing(offset)
+        # the playlist fetched with include=tracks: the first ``inline`` tracks, then next
+        return {"data": [{"id": song} for song in ids[:inline]], "next": f"/tracks?offset={inline}"}
+
+    pager = ListingPager(fetch, page_size=page_size, identity="position")
+    assert [entry["id"] for page in pager for entry in page] == ids
