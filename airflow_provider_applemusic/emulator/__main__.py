@@ -69,8 +69,37 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--relationship-limit",
         type=int,
-        default=0,
+        default=100,
         help="tracks a playlist's include=tracks holds at most, then next (0: all)",
+    )
+    parser.add_argument(
+        "--no-playlist-repeats",
+        dest="playlist_repeats",
+        action="store_false",
+        help="generated playlists hold each song once (default: about 1 entry in 15 a repeat)",
+    )
+    parser.add_argument(
+        "--recently-played-short-every",
+        type=int,
+        default=0,
+        help="every Nth recent/played/tracks page comes back 2 entries short, next present (0: never)",
+    )
+    parser.add_argument(
+        "--html-error-bodies",
+        action="store_true",
+        help="fail-every 500s and the 503/504 faults answer with HTML pages, not JSON",
+    )
+    parser.add_argument(
+        "--songs-without-play-params-every",
+        type=int,
+        default=40,
+        help="every Nth generated library song (not an upload) has no playParams (0: none)",
+    )
+    parser.add_argument(
+        "--withdrawn-every",
+        type=int,
+        default=30,
+        help="every Nth generated library album/song/video points at a withdrawn catalog id (0: none)",
     )
     parser.add_argument(
         "--users", type=int, default=1, help="users of the one developer key, each with own token and library"
@@ -184,6 +213,11 @@ def main(argv: list[str] | None = None) -> int:
         users=args.users,
         song_listings_missing=args.song_listings_missing,
         relationship_limit=args.relationship_limit,
+        playlist_repeats=args.playlist_repeats,
+        recently_played_short_every=args.recently_played_short_every,
+        html_error_bodies=args.html_error_bodies,
+        songs_without_play_params_every=args.songs_without_play_params_every,
+        withdrawn_every=args.withdrawn_every,
     )
     if args.list_catalog_ids:
         for kind, ids in not_in_library(emulator).items():

@@ -7,11 +7,20 @@ articles ignored and case folded, except playlist tracks (playlist order). :clas
 generates the catalog and the library from a seed and keeps ``in_library`` (catalog id to
 library id) in step with the collections.
 
-The three histories are views built from that state, newest first, each a short list:
+The four histories are views built from that state, newest first, each a short list:
 ``recently-added`` (library albums and playlists by the moment they were added, the newest
 :data:`HISTORY_CAPS` ``[recently-added]``), ``recently-played-tracks`` (catalog and library
-songs, from a play history generated from the seed, see :meth:`Library.play`) and
-``heavy-rotation`` (catalog albums and playlists).
+songs and catalog music videos, from a play history generated from the seed, see
+:meth:`Library.play`), ``heavy-rotation`` (catalog albums and playlists) and
+``recently-played`` (catalog albums, playlists and stations).
+
+A playlist's tracks can hold one library song at several positions (``playlist_repeats``,
+:meth:`Library.make_playlist`). What time does to a real library (:meth:`Library._age`): some
+generated songs lose their ``playParams`` and catalog link, and some albums, songs and music
+videos point at catalog ids the catalog no longer resolves (:attr:`Library.withdrawn`). Those
+quirks, repeats, the music videos of the play history, artists' ``dateAdded`` and the
+playlists' reported attributes come from generators of their own or from counts, never from
+the library's random generator, so a seed gives the same library ids and names as before.
 
 Catalog songs carry an ``isrc`` and catalog albums a ``upc`` (12 digits, every
 :data:`EAN_EVERY` th a 13-digit EAN), indexed by :class:`CodeIndex` for the catalog's
@@ -29,6 +38,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import hashlib
 import heapq
 import random
 import string
@@ -115,6 +125,10 @@ EXTENDED_ATTRIBUTES = frozenset({"dateAdded"})
 _LIBRARY_PREFIX = {"albums": "l.", "songs": "i.", "playlists": "p.", "music-videos": "i.", "artists": "r."}
 #: every Nth library song is an upload (no catalog id): about 5 %
 UPLOAD_EVERY = 20
+#: in a generated playlist of 3 tracks or more, about 1 entry in 15 repeats a song earlier in it
+PLAYLIST_REPEAT_SHARE = 1 / 15
+#: about 1 play in 12 of the generated play history is a music video
+PLAYED_VIDEO_SHARE = 1 / 12
 #: every Nth library playlist was created by the app (``canEdit``, no catalog id)
 APP_PLAYLIST_EVERY = 4
 #: every Nth library playlist (from the second) has no tracks
@@ -150,7 +164,8 @@ class ResourceKind:
     :param segment: its path segment under ``/v1/me/library/``.
     :param prefix: the prefix of its library ids.
     :param catalog_kind: the catalog type its items come from (None: no catalog resources).
-    :param dated: its items carry the extended attribute ``dateAdded``.
+    :param dated: its items carry the extended attribute ``dateAdded`` (the service gives it on
+        albums, songs, artists and playlists, never on music videos).
     """
 
     resource: str
@@ -166,31 +181,47 @@ KINDS: dict[str, ResourceKind] = {
     for kind in (
         ResourceKind("library-albums", "albums", "l.", "albums"),
         ResourceKind("library-songs", "songs", "i.", "songs"),
-        ResourceKind("library-artists", "artists", "r.", None, dated=False),
+        ResourceKind("library-artists", "artists", "r.", None),
         ResourceKind("library-playlists", "playlists", "p.", "playlists"),
-        ResourceKind("library-music-videos", "music-videos", _LIBRARY_PREFIX["music-videos"], "music-videos"),
+        ResourceKind(
+            "library-music-videos",
+            "music-videos",
+            _LIBRARY_PREFIX["music-videos"],
+            "music-videos",
+            dated=False,
+        ),
     )
 }
 #: the relationship listing ``/v1/me/library/playlists/{id}/tracks`` (library-songs, playlist order)
 PLAYLIST_TRACKS = "library-playlist-tracks"
 #: ``/v1/me/library/recently-added``: library albums and playlists, newest first
 RECENTLY_ADDED = "recently-added"
-#: ``/v1/me/recent/played/tracks``: catalog and library songs, newest first, no play times
+#: ``/v1/me/recent/played/tracks``: catalog and library songs (and music videos), newest first,
+#: no play times
 RECENTLY_PLAYED = "recently-played-tracks"
 #: ``/v1/me/history/heavy-rotation``: catalog albums and playlists the user plays a lot
 HEAVY_ROTATION = "heavy-rotation"
-HISTORIES = (RECENTLY_ADDED, RECENTLY_PLAYED, HEAVY_ROTATION)
-#: how many entries each history reports at most (the service keeps them short)
-HISTORY_CAPS = {RECENTLY_ADDED: 100, RECENTLY_PLAYED: 50, HEAVY_ROTATION: 20}
+#: ``/v1/me/recent/played``: catalog albums, playlists and stations recently played, newest first
+RECENTLY_PLAYED_RESOURCES = "recently-played"
+HISTORIES = (RECENTLY_ADDED, RECENTLY_PLAYED, HEAVY_ROTATION, RECENTLY_PLAYED_RESOURCES)
+#: how many entries each history reports at most (the service keeps them short; recently-added
+#: ends after 150 items however large the library)
+HISTORY_CAPS = {RECENTLY_ADDED: 150, RECENTLY_PLAYED: 50, HEAVY_ROTATION: 20, RECENTLY_PLAYED_RESOURCES: 50}
 #: every listing the emulator serves
 LISTING_RESOURCES = (*KINDS, PLAYLIST_TRACKS, *HISTORIES)
 #: ``(page maximum, default limit)`` of each listing: a larger ``limit`` answers 400
 PAGE_LIMITS: dict[str, tuple[int, int]] = {
     **{resource: (100, 25) for resource in (*KINDS, PLAYLIST_TRACKS)},
     RECENTLY_ADDED: (25, 10),
-    RECENTLY_PLAYED: (10, 10),
+    RECENTLY_PLAYED: (30, 10),
     HEAVY_ROTATION: (10, 10),
+    RECENTLY_PLAYED_RESOURCES: (10, 10),
 }
+#: the entry types of the play history (``recent/played/tracks``); music videos come back as
+#: ``{id, type, href}`` only, whatever the request's ``types``
+PLAYED_TYPES = ("songs", "library-songs", "music-videos")
+#: the types ``recent/played/tracks`` answers without a ``types`` parameter
+DEFAULT_PLAYED_TYPES = ("songs",)
 KIND_BY_SEGMENT = {kind.segment: kind for kind in KINDS.values()}
 _KIND_BY_CATALOG = {kind.catalog_kind: kind for kind in KINDS.values() if kind.catalog_kind}
 
@@ -359,11 +390,17 @@ class Collection:
             return (("", ""), item.library_id)
         return (sort_key(item.attributes["name"], item.library_id), item.library_id)
 
-    def add(self, item: LibraryItem, *, sort: bool = True) -> None:
-        """Add ``item`` in its place (``sort=False``: append now, sort once before the next read)."""
+    def add(self, item: LibraryItem, *, sort: bool = True, as_added: str | None = None) -> None:
+        """
+        Add ``item`` in its place (``sort=False``: append now, sort once before the next read).
+        ``as_added``: in a collection in insertion order (a playlist's tracks), the id the entry
+        was added by when not the library id (a catalog song id): :meth:`added_ids`.
+        """
         self.items[item.library_id] = item
         self.version += 1
         entry = self._entry(item)
+        if as_added is not None and not self.by_name:
+            entry = (("", as_added), item.library_id)
         if self.by_name and sort and not self._unsorted:
             bisect.insort(self._order, entry)
         else:
@@ -392,6 +429,12 @@ class Collection:
         """Every item, hidden ones included, in listing order."""
         return [self.items[i] for _, i in self.order]
 
+    def added_ids(self) -> list[str]:
+        """Each entry's id as it was added (``as_added``, else the library id), in listing order."""
+        if self.by_name:
+            return [i for _, i in self.order]
+        return [key[1] or i for key, i in self.order]
+
     def visible(self) -> list[LibraryItem]:
         """Every item a client can see, in listing order."""
         return [item for item in self.ordered() if not item.hidden]
@@ -405,6 +448,13 @@ class Library:
     hidden_every: int = 0
     #: average tracks per playlist (every third playlist has none)
     playlist_tracks: int = 8
+    #: generated playlists of 3 tracks or more hold some songs at several positions
+    playlist_repeats: bool = True
+    #: every Nth generated library song that is not an upload has no ``playParams`` (0: none)
+    songs_without_play_params_every: int = 0
+    #: every Nth generated library album, song and music video with a catalog id points at a
+    #: catalog id the catalog no longer resolves (0: none)
+    withdrawn_every: int = 0
     rng: random.Random = field(init=False)
     catalog: dict[str, dict[str, dict[str, Any]]] = field(init=False)
     in_library: dict[str, dict[str, str]] = field(init=False)
@@ -415,6 +465,12 @@ class Library:
     played: list[tuple[str, str]] = field(init=False)
     #: heavy rotation, most played first: ``(type, catalog id)``, ``albums`` or ``playlists``
     rotation: list[tuple[str, str]] = field(init=False)
+    #: ``recent/played``, newest first: ``(type, catalog id)``, ``albums``, ``playlists`` or
+    #: ``stations``
+    recent: list[tuple[str, str]] = field(init=False)
+    #: catalog ids the catalog no longer resolves, by catalog type (library items still point
+    #: at them)
+    withdrawn: dict[str, set[str]] = field(init=False)
     #: draws the histories, apart from ``rng``: the library a seed gives does not depend on them
     history_rng: random.Random = field(init=False)
     #: catalog ids by ISRC (``songs``) and by UPC (``albums``)
@@ -429,15 +485,21 @@ class Library:
     ratings: dict[str, dict[str, int]] = field(init=False)
     _used_ids: set[str] = field(init=False)
     _recently_added: tuple[tuple[int, int], Collection] | None = field(init=False)
+    #: generated items counted for ``songs_without_play_params_every`` and ``withdrawn_every``
+    _aged: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
-        self.catalog = {kind: {} for kind in CATALOG_TYPES}
+        # stations exist only as entries of ``recent/played``
+        self.catalog = {kind: {} for kind in (*CATALOG_TYPES, "stations")}
         self.in_library = {kind: {} for kind in CATALOG_TYPES}
         self.collections = {resource: Collection(resource) for resource in KINDS}
         self.tracks = {}
         self.played = []
         self.rotation = []
+        self.recent = []
+        self.withdrawn = {kind: set() for kind in CATALOG_TYPES}
+        self._aged = {}
         self.history_rng = random.Random(f"history:{self.seed}")
         self.codes = {kind: CodeIndex(SHARED_CODE_EVERY, MAX_SHARING[kind]) for kind in CODE_ATTRIBUTE}
         self.created = []
@@ -594,15 +656,21 @@ class Library:
 
     def _stamp(
         self, collection: Collection, attributes: dict[str, Any], when: dt.datetime | None
-    ) -> tuple[bool, dt.datetime | None]:
+    ) -> tuple[bool, dt.datetime]:
         """
         Set ``dateAdded`` (when the kind has it) and count the item; returns whether it is
-        hidden and the moment it was added (None for kinds without ``dateAdded``).
+        hidden and the moment it was added. Kinds with a catalog draw the moment from ``rng``,
+        artists from a generator of their own (so a seed gives the same library as before
+        artists had ``dateAdded``).
         """
         index = collection.created
-        if KINDS[collection.resource].dated:
-            if when is None:
-                when = ADDED_EPOCH + dt.timedelta(seconds=self.rng.randrange(ADDED_SPAN_SECONDS))
+        kind = KINDS[collection.resource]
+        if when is None:
+            rng = (
+                self.rng if kind.catalog_kind else random.Random(f"added:{self.seed}:{kind.resource}:{index}")
+            )
+            when = ADDED_EPOCH + dt.timedelta(seconds=rng.randrange(ADDED_SPAN_SECONDS))
+        if kind.dated:
             if index % 13 == 12 and index % 17 != 16:
                 attributes["dateAdded"] = when.date().isoformat()  # sometimes a bare date
             elif index % 17 != 16:  # very old items have none
@@ -623,6 +691,9 @@ class Library:
         collection = self.collections[resource]
         hidden, added = self._stamp(collection, attributes, when)
         item = LibraryItem(library_id, catalog_id, attributes, hidden, resource, added)
+        if resource == "library-playlists":  # changed some time after it was added (from its id)
+            days = random.Random(f"modified:{self.seed}:{library_id}").uniform(0, 400)
+            self._touch(item, added + dt.timedelta(days=days) if when is None else added)
         collection.add(item, sort=sort)
         kind = KINDS[resource].catalog_kind
         if kind is not None and catalog_id is not None:
@@ -683,39 +754,103 @@ class Library:
     def _add_app_playlist(self, when: dt.datetime | None, sort: bool) -> LibraryItem:
         """A playlist the app created: ``canEdit``, no catalog id."""
         library_id = self._new_fast_id("p.", 14)
-        attributes: dict[str, Any] = {
-            "name": self._title(),
-            "description": {"standard": "Made by the app."},
-            "canEdit": True,
-            "isPublic": False,
-            "hasCatalog": False,
-            "playParams": {"id": library_id, "kind": "playlist", "isLibrary": True},
-        }
+        attributes = self._playlist_attributes(library_id, self._title(), "Made by the app.", can_edit=True)
         item = self._put("library-playlists", None, attributes, library_id, when, sort)
         self._fill_playlist(item)
         return item
 
-    def create_playlist(self, name: str, description: str | None, when: dt.datetime) -> LibraryItem:
+    def _playlist_attributes(
+        self,
+        library_id: str,
+        name: str,
+        description: str | None,
+        *,
+        can_edit: bool,
+        catalog_id: str | None = None,
+        shared: bool | None = None,
+    ) -> dict[str, Any]:
         """
-        A playlist the app creates through the API (``canEdit``, no catalog id, never hidden):
-        unpublished, so out of every listing, until :meth:`publish_playlist`. Its tracks
-        collection exists at once (empty).
+        A library playlist's attributes as the service reports them: ``canEdit``,
+        ``canDelete``, ``isPublic``, ``hasCollaboration``, ``hasCatalog``,
+        ``description.standard`` (when described), ``playParams`` (``globalId`` for a playlist
+        ever shared, ``pl.u-…``; ``versionHash`` is added when rendered), no track count.
+        ``lastModifiedDate`` is set by :meth:`_touch`. The flags are drawn from the library id,
+        not from ``rng``: the library a seed gives stays as it was.
+
+        :param catalog_id: the catalog playlist it was added from (``hasCatalog``; a
+            user-shared one, ``pl.u-…``, is its ``globalId``).
+        :param shared: the user published it (None: about one in three of those the user
+            made, from the id).
         """
-        library_id = self._new_fast_id("p.", 14)
+        rng = random.Random(f"playlist:{self.seed}:{library_id}")
+        play_params: dict[str, Any] = {"id": library_id, "kind": "playlist", "isLibrary": True}
+        if catalog_id is not None:
+            shared = False
+            if catalog_id.startswith("pl.u-"):
+                play_params["globalId"] = catalog_id
+        else:
+            if shared is None:
+                shared = rng.random() < 1 / 3
+            if shared:
+                play_params["globalId"] = "pl.u-" + "".join(rng.choice(_BASE62) for _ in range(14))
         attributes: dict[str, Any] = {
             "name": name,
-            "canEdit": True,
-            "isPublic": False,
-            "hasCatalog": False,
-            "playParams": {"id": library_id, "kind": "playlist", "isLibrary": True},
+            "canEdit": can_edit,
+            "canDelete": True,
+            "isPublic": bool(shared),
+            "hasCollaboration": bool(shared) and rng.random() < 0.25,
+            "hasCatalog": catalog_id is not None,
+            "playParams": play_params,
         }
         if description is not None:
             attributes["description"] = {"standard": description}
+        return attributes
+
+    @staticmethod
+    def _touch(playlist: LibraryItem, when: dt.datetime) -> None:
+        """Set a playlist's ``lastModifiedDate`` (never before it was added)."""
+        if playlist.added is not None and when < playlist.added:
+            when = playlist.added
+        playlist.attributes["lastModifiedDate"] = iso_z(when)
+
+    def create_playlist(
+        self, name: str, description: str | None, when: dt.datetime, *, public: bool = False
+    ) -> LibraryItem:
+        """
+        A playlist the app creates through the API (``canEdit``, no catalog id, never hidden):
+        unpublished, so out of every listing, until :meth:`publish_playlist`. Its tracks
+        collection exists at once (empty). ``public``: published (``isPublic``, a ``globalId``).
+        """
+        library_id = self._new_fast_id("p.", 14)
+        attributes = self._playlist_attributes(library_id, name, description, can_edit=True, shared=public)
         _, added = self._stamp(self.collections["library-playlists"], attributes, when)
         item = LibraryItem(library_id, None, attributes, False, "library-playlists", added)
+        self._touch(item, when)
         self.tracks[library_id] = Collection(PLAYLIST_TRACKS, by_name=False)
         self.created.append(item)
         self.unpublished.add(library_id)
+        return item
+
+    def make_playlist(self, song_ids: Sequence[str], name: str, *, can_edit: bool = True) -> LibraryItem:
+        """
+        A visible library playlist (never hidden, no catalog id) holding exactly these library
+        song ids in this order, repeats kept; ``can_edit``: made by the app, else by the user
+        in the Music app. Unknown ids raise ValueError and nothing is made.
+        """
+        songs = self.collections["library-songs"]
+        unknown = [song_id for song_id in song_ids if song_id not in songs]
+        if unknown:
+            raise ValueError(f"not in library-songs: {', '.join(dict.fromkeys(unknown))}")
+        library_id = self._new_fast_id("p.", 14)
+        attributes = self._playlist_attributes(library_id, name, None, can_edit=can_edit)
+        _, added = self._stamp(self.collections["library-playlists"], attributes, None)
+        item = LibraryItem(library_id, None, attributes, False, "library-playlists", added)
+        self._touch(item, added)
+        tracks = Collection(PLAYLIST_TRACKS, by_name=False)
+        for song_id in song_ids:
+            tracks.add(songs.items[song_id])
+        self.tracks[library_id] = tracks
+        self.collections["library-playlists"].add(item)
         return item
 
     def publish_playlist(self, library_id: str) -> None:
@@ -738,17 +873,27 @@ class Library:
         library_songs = self.collections["library-songs"]
         appended = []
         for kind, song_id in songs:
+            as_added = None
             if kind == "songs":
-                if song_id not in self.catalog["songs"]:
+                if not self.resolves("songs", song_id):
                     continue
-                song_id = self.add_item("songs", song_id, when)
+                as_added, song_id = song_id, self.add_item("songs", song_id, when)
             elif song_id not in library_songs:
                 continue
-            tracks.add(library_songs.items[song_id])
+            tracks.add(library_songs.items[song_id], as_added=as_added)
             appended.append(song_id)
+        if appended:
+            playlist = next((i for i in self.created if i.library_id == library_id), None)
+            playlist = playlist or self.collections["library-playlists"].items.get(library_id)
+            if playlist is not None:
+                self._touch(playlist, when)
         return appended
 
-    def _add_artist(self, sort: bool) -> LibraryItem:
+    def resolves(self, kind: str, catalog_id: str) -> bool:
+        """The catalog knows ``catalog_id`` of ``kind`` and has not withdrawn it."""
+        return catalog_id in self.catalog[kind] and catalog_id not in self.withdrawn.get(kind, ())
+
+    def _add_artist(self, when: dt.datetime | None, sort: bool) -> LibraryItem:
         rng = self.rng
         roll = rng.random()
         if roll < 0.3:
@@ -758,7 +903,7 @@ class Library:
         else:
             name = self._title()
         library_id = self._new_fast_id("r.", 7)
-        return self._put("library-artists", None, {"name": name}, library_id, None, sort)
+        return self._put("library-artists", None, {"name": name}, library_id, when, sort)
 
     def _fill_playlist(self, playlist: LibraryItem) -> None:
         """Give a new playlist its tracks: library songs, in an order of their own."""
@@ -770,8 +915,19 @@ class Library:
             return
         count = self.rng.randint(1, max(1, 3 * self.playlist_tracks - 1))
         order = songs._order  # sampled by position: no need to sort first
-        for position in self.rng.sample(range(len(order)), min(count, len(order))):
-            tracks.add(songs.items[order[position][1]])
+        picked = [
+            songs.items[order[p][1]] for p in self.rng.sample(range(len(order)), min(count, len(order)))
+        ]
+        # users add songs again: some entries repeat an earlier one (drawn apart from ``rng``)
+        repeats = random.Random(f"repeats:{self.seed}:{playlist.library_id}")
+        odds = PLAYLIST_REPEAT_SHARE / (1 - PLAYLIST_REPEAT_SHARE)
+        entries: list[LibraryItem] = []
+        for song in picked:
+            if self.playlist_repeats and len(picked) >= 3 and entries and repeats.random() < odds:
+                entries.append(repeats.choice(entries))
+            entries.append(song)
+        for song in entries:
+            tracks.add(song)
 
     def add_item(
         self, kind: str, catalog_id: str, when: dt.datetime | None = None, *, sort: bool = True
@@ -789,20 +945,10 @@ class Library:
             return self._put(resource, catalog_id, attributes, library_id, when, sort).library_id
         if kind == "playlists":
             library_id = self._new_fast_id("p.", 14)
-            attributes = {
-                "name": source["name"],
-                "canEdit": False,
-                "isPublic": False,
-                "hasCatalog": True,
-                "playParams": {
-                    "id": library_id,
-                    "kind": "playlist",
-                    "isLibrary": True,
-                    "globalId": catalog_id,
-                },
-            }
-            if "description" in source:
-                attributes["description"] = dict(source["description"])
+            description = source.get("description", {}).get("standard")
+            attributes = self._playlist_attributes(
+                library_id, source["name"], description, can_edit=False, catalog_id=catalog_id
+            )
             item = self._put(resource, catalog_id, attributes, library_id, when, sort)
             self._fill_playlist(item)
             return library_id
@@ -828,9 +974,9 @@ class Library:
         """
         collection = self.collections[resource]
         if resource == "library-albums":
-            return self.add_album(self.make_catalog_album(), when, sort=sort)
+            return self._age(self.add_album(self.make_catalog_album(), when, sort=sort))
         if resource == "library-artists":
-            return self._add_artist(sort)
+            return self._add_artist(when, sort)
         if resource == "library-songs" and collection.created % UPLOAD_EVERY == UPLOAD_EVERY - 1:
             return self._add_upload(when, sort)
         if (
@@ -842,7 +988,40 @@ class Library:
         if kind is None:
             raise ValueError(f"{resource} has no catalog to add from")
         library_id = self.add_item(kind, self.make_catalog_item(kind), when, sort=sort)
-        return collection.items[library_id]
+        return self._age(collection.items[library_id])
+
+    def _age(self, item: LibraryItem) -> LibraryItem:
+        """
+        What time does to a generated album, song or music video with a catalog id: every
+        ``songs_without_play_params_every`` th song loses ``playParams`` and its catalog link
+        (removed from the service; some also lose ``artistName`` or ``albumName``); every
+        ``withdrawn_every`` th item left with a catalog id keeps pointing at it, but the catalog
+        no longer resolves it. Counted apart from ``rng``: the library a seed gives stays as it was.
+        """
+        kind = KINDS[item.type].catalog_kind
+        if item.catalog_id is None or kind not in ("albums", "songs", "music-videos"):
+            return item
+        every = self.songs_without_play_params_every
+        if kind == "songs" and every:
+            index = self._aged.get("no-play-params", 0)
+            self._aged["no-play-params"] = index + 1
+            if index % every == every - 1:
+                if self.in_library["songs"].get(item.catalog_id) == item.library_id:
+                    del self.in_library["songs"][item.catalog_id]
+                item.catalog_id = None
+                del item.attributes["playParams"]
+                nth = index // every
+                if nth % 2 == 1:
+                    item.attributes.pop("artistName", None)
+                if nth % 3 == 2:
+                    item.attributes.pop("albumName", None)
+                return item
+        if self.withdrawn_every:
+            index = self._aged.get(kind, 0)
+            self._aged[kind] = index + 1
+            if index % self.withdrawn_every == self.withdrawn_every - 1:
+                self.withdrawn[kind].add(item.catalog_id)
+        return item
 
     def remove_item(self, resource: str, library_id: str) -> None:
         """Take an item out of the library (re-adding it later gives a new library id)."""
@@ -930,7 +1109,8 @@ class Library:
         added = self.rng.sample(candidates, min(add, len(candidates)))
         for library_id in added:
             tracks.add(songs.items[library_id])
-        visible = [i.library_id for i in tracks.visible() if i.library_id not in added]
+        # a repeated song is one choice: removing it takes it out at every position
+        visible = list(dict.fromkeys(i.library_id for i in tracks.visible() if i.library_id not in added))
         removed = self.rng.sample(visible, min(remove, len(visible)))
         for library_id in removed:
             tracks.remove(library_id)
@@ -946,7 +1126,7 @@ class Library:
         Items are appended and each listing sorted once, so large libraries build fast.
         """
         for _ in range(albums):
-            self.add_album(self.make_catalog_album(), sort=False)
+            self._age(self.add_album(self.make_catalog_album(), sort=False))
         for _ in range(_CATALOG_EXTRAS["albums"] + albums // 10):
             self.make_catalog_album()
         for resource, count in (
@@ -1029,25 +1209,68 @@ class Library:
 
     def populate_history(self, played: int = 30, heavy_rotation: int = 12) -> None:
         """
-        Generate the play history (``played`` songs, capped at 50: about one in four a library
-        song, the rest catalog songs, no repeats) and heavy rotation (``heavy_rotation``
-        catalog albums and playlists, capped at 20), from the seed alone.
+        Generate the play history (``played`` plays, capped at 50: about one in four a library
+        song, about one in 12 a catalog music video, the rest catalog songs, no repeats), heavy
+        rotation (``heavy_rotation`` catalog albums and playlists, capped at 20) and the
+        recently played resources (as many as the plays, capped at 50: catalog albums,
+        playlists and stations), from the seed alone.
         """
-        for _ in range(min(played, HISTORY_CAPS[RECENTLY_PLAYED])):
+        cap = min(played, HISTORY_CAPS[RECENTLY_PLAYED])
+        songs = []
+        for _ in range(cap):
             entry = self._fresh_history_entry(RECENTLY_PLAYED)
             if entry is None:
                 break
+            songs.append(entry)
             self.played.append(entry)
         for _ in range(min(heavy_rotation, HISTORY_CAPS[HEAVY_ROTATION])):
             entry = self._fresh_history_entry(HEAVY_ROTATION)
             if entry is None:
                 break
             self.rotation.append(entry)
+        # music videos and the recently played resources have generators of their own: the
+        # songs and heavy rotation a seed gives stay as they were
+        videos = random.Random(f"played-videos:{self.seed}")
+        catalog_videos = list(self.catalog["music-videos"])
+        mixed: list[tuple[str, str]] = []
+        for entry in songs:
+            if catalog_videos and videos.random() < PLAYED_VIDEO_SHARE:
+                video = ("music-videos", videos.choice(catalog_videos))
+                if video not in mixed:
+                    mixed.append(video)
+            mixed.append(entry)
+        self.played = mixed[:cap]
+        recent = random.Random(f"recent:{self.seed}")
+        for _ in range(min(played, HISTORY_CAPS[RECENTLY_PLAYED_RESOURCES])):
+            entry = self._fresh_history_entry(RECENTLY_PLAYED_RESOURCES, recent)
+            if entry is None:
+                break
+            self.recent.append(entry)
 
-    def _fresh_history_entry(self, resource: str) -> tuple[str, str] | None:
-        """A ``(type, id)`` not yet in the history, drawn with ``history_rng`` (None: none left)."""
-        rng = self.history_rng
-        present = set(self.played if resource == RECENTLY_PLAYED else self.rotation)
+    def _entries(self, resource: str) -> list[tuple[str, str]]:
+        """The ``(type, id)`` entries of a history other than recently-added, newest first."""
+        if resource == RECENTLY_PLAYED:
+            return self.played
+        if resource == HEAVY_ROTATION:
+            return self.rotation
+        return self.recent
+
+    def _make_station(self, rng: random.Random) -> str:
+        """A catalog radio station (only ever seen in ``recent/played``); returns its id."""
+        station_id = "ra." + str(rng.randrange(100_000_000, 2_000_000_000))
+        artist = rng.choice(_ARTISTS)
+        self.catalog["stations"][station_id] = {
+            "name": f"{artist} Radio" if rng.random() < 0.7 else f"{rng.choice(_GENRES)} Station",
+            "isLive": False,
+            "url": f"https://music.apple.com/us/station/{station_id}",
+            "playParams": {"id": station_id, "kind": "radioStation", "format": "stream"},
+        }
+        return station_id
+
+    def _fresh_history_entry(self, resource: str, rng: random.Random | None = None) -> tuple[str, str] | None:
+        """A ``(type, id)`` not yet in the history, drawn with ``rng`` (default ``history_rng``)."""
+        rng = rng or self.history_rng
+        present = set(self._entries(resource))
         for _ in range(50):
             if resource == RECENTLY_PLAYED:
                 songs = self.collections["library-songs"]
@@ -1057,6 +1280,8 @@ class Library:
                     entry = ("songs", rng.choice(list(self.catalog["songs"])))
                 else:
                     return None
+            elif resource == RECENTLY_PLAYED_RESOURCES and rng.random() < 0.2:
+                entry = ("stations", self._make_station(rng))
             else:
                 kind = "albums" if rng.random() < 0.6 or not self.catalog["playlists"] else "playlists"
                 if not self.catalog[kind]:
@@ -1068,17 +1293,18 @@ class Library:
 
     def play(self, kind: str, item_id: str) -> None:
         """
-        Put a song at the front of the play history (moving it there when already in it); the
-        history keeps its newest 50.
+        Put a song (or music video) at the front of the play history (moving it there when
+        already in it); the history keeps its newest 50.
 
-        :param kind: ``songs`` (``item_id`` a catalog id) or ``library-songs`` (a library id).
+        :param kind: ``songs`` (``item_id`` a catalog id), ``library-songs`` (a library id) or
+            ``music-videos`` (a catalog id).
         """
-        if kind == "songs":
-            known = item_id in self.catalog["songs"]
+        if kind in ("songs", "music-videos"):
+            known = self.resolves(kind, item_id)
         elif kind == "library-songs":
             known = item_id in self.collections["library-songs"]
         else:
-            raise ValueError(f"kind must be songs or library-songs, got {kind!r}")
+            raise ValueError(f"kind must be songs, library-songs or music-videos, got {kind!r}")
         if not known:
             raise ValueError(f"no {kind} {item_id!r}")
         entry = (kind, item_id)
@@ -1105,7 +1331,7 @@ class Library:
                 self._recently_added = (version, view)
             return self._recently_added[1]
         view = Collection(resource, by_name=False)
-        for kind, item_id in self.played if resource == RECENTLY_PLAYED else self.rotation:
+        for kind, item_id in self._entries(resource):
             if kind == "library-songs":
                 song = self.collections[kind].items.get(item_id)
                 if song is not None:  # a song taken out of the library leaves the history
@@ -1128,7 +1354,7 @@ class Library:
             for item in removed:
                 self.remove_item(item.type, item.library_id)
             return added, [item.library_id for item in removed]
-        entries = self.played if resource == RECENTLY_PLAYED else self.rotation
+        entries = self._entries(resource)
         fresh = [e for e in (self._fresh_history_entry(resource) for _ in range(add)) if e is not None]
         entries[:0] = fresh
         visible_ids = {i.library_id for i in self._history(resource).visible()}
@@ -1163,17 +1389,37 @@ class Library:
         """
         The item as a listing returns it, given ``include=catalog`` and ``extend``: with
         ``include=catalog``, the catalog resource when the item has one, else an empty
-        catalog relationship (uploaded songs, playlists the app made); artists have none.
-        A catalog entry of a history is its catalog resource.
+        catalog relationship (uploaded songs, songs without ``playParams``, playlists the app
+        made); artists have none. A catalog entry of a history is its catalog resource, a music
+        video only ``{id, type, href}``. A playlist's ``playParams`` carry its ``versionHash``
+        (which changes with its tracks).
         """
-        if item.type in CATALOG_TYPES:
+        if item.type == "music-videos":  # as the play history reports them: no attributes
+            return {
+                "id": item.library_id,
+                "type": item.type,
+                "href": f"/v1/catalog/us/{item.type}/{item.library_id}",
+            }
+        if item.type in self.catalog:
             return self.catalog_resource(item.type, item.library_id, "us")
         kind = KINDS[item.type].catalog_kind
         if not include_catalog or kind is None:
-            return item.resource(None, extend)
-        if item.catalog_id is None:
-            return item.resource(None, extend, unlinked=True)
-        return item.resource(self.catalog_resource(kind, item.catalog_id, "us"), extend)
+            body = item.resource(None, extend)
+        elif item.catalog_id is None:
+            body = item.resource(None, extend, unlinked=True)
+        else:
+            body = item.resource(self.catalog_resource(kind, item.catalog_id, "us"), extend)
+        if item.type == "library-playlists":
+            attributes = body["attributes"]
+            attributes["playParams"] = {**attributes["playParams"], "versionHash": self._version_hash(item)}
+        return body
+
+    def _version_hash(self, playlist: LibraryItem) -> str:
+        """A playlist's ``playParams.versionHash``: follows its name and its tracks."""
+        tracks = self.tracks.get(playlist.library_id)
+        entries = ",".join(i for _, i in tracks.order) if tracks is not None else ""
+        digest = hashlib.sha256(f"{playlist.library_id}|{playlist.attributes['name']}|{entries}".encode())
+        return digest.hexdigest()[:16]
 
     def album_resource(
         self, album: LibraryItem, include_catalog: bool, extend: tuple[str, ...] = ()

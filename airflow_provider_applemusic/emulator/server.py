@@ -22,6 +22,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import re
 import threading
 import time
 import uuid
@@ -35,16 +36,19 @@ if TYPE_CHECKING:
 from airflow_provider_applemusic.emulator.data import (
     CATALOG_TYPES,
     CODE_ATTRIBUTE,
+    DEFAULT_PLAYED_TYPES,
     HEAVY_ROTATION,
     KIND_BY_SEGMENT,
     KINDS,
     LIBRARY_TYPE,
     LISTING_RESOURCES,
     PAGE_LIMITS,
+    PLAYED_TYPES,
     PLAYLIST_TRACKS,
     RATING_KINDS,
     RECENTLY_ADDED,
     RECENTLY_PLAYED,
+    RECENTLY_PLAYED_RESOURCES,
     Collection,
     Library,
 )
@@ -75,8 +79,10 @@ FAULT_KINDS = (
     "429",
     "500",
     "500_applied",
+    "500_html",
     "503",
     "504",
+    "504_html",
     "drop",
     "slow",
     "truncate",
@@ -94,8 +100,26 @@ MAX_BODY_BYTES = 1 << 20
 #: ids a ``/v1/me/ratings/{kind}`` request takes at most (more: 400 naming ``ids``)
 RATINGS_BATCH_LIMIT = 200
 PLAYLISTS_PATH = "/v1/me/library/playlists"
-#: track types a playlist write accepts
+#: track types a playlist write accepts: ``library-songs`` for an ``i.`` id, ``songs`` for a
+#: catalog (numeric) id
 TRACK_TYPES = ("songs", "library-songs")
+#: a well-formed ``l`` (language tag) by BCP 47's grammar: language, optional script (4 letters),
+#: optional region (2 letters or 3 digits), variants (5 to 8, or a digit and 3); a malformed one
+#: answers 400 naming ``l`` (so does ``en-U1``, whose region is neither letters nor digits)
+LANGUAGE_TAG = re.compile(
+    r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-(?:[A-Za-z]{2}|[0-9]{3}))?(-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*$"
+)
+#: the rating kinds that answer 400 "Invalid Path Value" (40008): artists have no ratings, and
+#: singular kinds (``song``) are not paths
+INVALID_RATING_KINDS = frozenset(
+    {
+        "artists",
+        "library-artists",
+        *(kind[:-1] for kind in (*RATING_KINDS, "stations", "artists", "library-artists")),
+    }
+)
+#: the size an HTML error page is padded to, like the service's gateway pages
+HTML_ERROR_BYTES = 2048
 LIBRARY_PREFIX = "/v1/me/library/"
 #: the emulator's own control path (not part of the API): apply library changes
 CONTROL_CHANGES_PATH = "/emulator/changes"
@@ -105,6 +129,7 @@ USER_SEED_STRIDE = 1_000_003
 HISTORY_PATHS = {
     "/v1/me/recent/played/tracks": RECENTLY_PLAYED,
     "/v1/me/history/heavy-rotation": HEAVY_ROTATION,
+    "/v1/me/recent/played": RECENTLY_PLAYED_RESOURCES,
 }
 
 
@@ -130,6 +155,8 @@ class EmulatorStats:
     playlist_writes: collections.Counter[str] = field(default_factory=collections.Counter)
     #: requests by the user whose Music User Token they carried (0 too for none or an unknown one)
     users: collections.Counter[int] = field(default_factory=collections.Counter)
+    #: requests answered 429 (the rate limit or an injected ``429``), by developer Team ID
+    throttled_by_team: collections.Counter[str] = field(default_factory=collections.Counter)
     #: ``time.monotonic()`` when the first request counted arrived and when the last one was answered
     first_request_at: float | None = None
     last_response_at: float | None = None
@@ -186,6 +213,27 @@ def _json(status: int, payload: Any) -> _Response:
     return _Response(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
 
 
+_HTML_MESSAGES = {
+    500: "The server encountered an internal error.",
+    503: "The service is temporarily unavailable.",
+    504: "The server didn't respond in time.",
+}
+
+
+def _html_error(status: int) -> _Response:
+    """A 5xx answered with an HTML page (``text/html``, a correlation key, about 2 KB), not JSON."""
+    reason = _REASONS.get(status, "Error")
+    head = (
+        f"<!DOCTYPE html><html><head><title>{status} {reason}</title></head><body>"
+        f"<h1>{reason}</h1><p>{_HTML_MESSAGES.get(status, 'Something went wrong.')}</p>"
+        f"<p>Correlation Key: {uuid.uuid4().hex.upper()}</p>"
+    )
+    tail = "</body></html>"
+    padding = max(0, HTML_ERROR_BYTES - len(head) - len(tail) - len("<!--  -->"))
+    body = f"{head}<!-- {'.' * padding} -->{tail}"
+    return _Response(status, body.encode("ascii"), {"Content-Type": "text/html; charset=UTF-8"})
+
+
 class AppleMusicEmulator:
     """
     An Apple Music API emulator serving real HTTP on a loopback port, for tests and demos.
@@ -207,12 +255,18 @@ class AppleMusicEmulator:
     The histories page through the same handler with smaller page maxima (a larger ``limit``
     answers 400 naming ``limit``; default limit 10): ``/v1/me/library/recently-added``
     (library albums and playlists by the moment they were added, newest first, maximum 25 a
-    page; reported as a short history, so it holds the newest 100 entries only, with
-    ``meta.total``), ``/v1/me/recent/played/tracks`` (catalog ``songs`` and ``library-songs``,
-    newest first, maximum 10 a page, at most 50, no play times, no ``meta.total``) and
-    ``/v1/me/history/heavy-rotation`` (catalog ``albums`` and ``playlists``, maximum 10 a
-    page, at most 20, no ``meta.total``). Like the library they need the Music User Token and
-    a subscription; an empty history answers 404.
+    page; it ends after the newest 150 entries however large the library, with
+    ``meta.total``), ``/v1/me/recent/played/tracks`` (newest first, maximum 30 a page, at most
+    50, no play times, no ``meta.total``, de-duplicated: see ``history``; without ``types``
+    only catalog ``songs`` come back, ``types=songs,library-songs`` adds the library songs,
+    each entry at its position in the whole history, so pages of entries of other types come
+    back short while ``next`` is present; music-video plays come back whatever ``types``
+    says, as ``{id, type, href}`` only; ``library-songs`` entries carry no ``isrc`` nor
+    ``url``), ``/v1/me/recent/played`` (catalog ``albums``, ``playlists`` and ``stations``,
+    maximum 10 a page, at most 50, no ``meta.total``) and ``/v1/me/history/heavy-rotation``
+    (catalog ``albums`` and ``playlists``, maximum 10 a page, at most 20, no
+    ``meta.total``). Like the library they need the Music User Token and a subscription; an
+    empty history answers 404.
 
     Migration writes: ``GET /v1/catalog/{sf}/songs?filter[isrc]=A,B`` and
     ``/albums?filter[upc]=X,Y`` answer the catalog items with those codes (matched exactly as
@@ -224,9 +278,13 @@ class AppleMusicEmulator:
     which appears in the listings and by id only ``playlist_delay`` seconds later (404 until
     then, appending to it included). ``POST /v1/me/library/playlists/{id}/tracks`` (body
     ``{"data": [{"id", "type": "songs" | "library-songs"}]}``) appends in order, duplicates
-    kept, adding catalog songs to the library, and answers 204; a playlist without ``canEdit``
-    answers 403. In both, ids the service does not know are skipped silently; a body that is not
-    JSON or not of that shape answers 400, PUT 405, a trailing slash 400.
+    kept, library and catalog songs mixed, adding catalog songs to the library, and answers
+    204; a playlist without ``canEdit`` answers 403. In both, each item must be typed for its
+    id, ``library-songs`` for an ``i.`` id and ``songs`` for a numeric one: an item typed
+    otherwise answers 400 (code 40005, ``source.parameter`` naming it, e.g. ``data[3].type``)
+    and nothing of the request is applied; ids the service does not know are skipped
+    silently; a body that is not JSON or not of that shape answers 400, PUT 405, a trailing
+    slash 400. An undocumented ``attributes.isPublic`` on creation publishes the playlist.
 
     Ratings: ``GET /v1/me/ratings/{kind}?ids=A,B`` (``kind`` a catalog type, ``albums``,
     ``songs``, ``playlists``, ``music-videos``, or its library type, ``library-albums``, ...;
@@ -234,11 +292,35 @@ class AppleMusicEmulator:
     one ``{"id", "type": "ratings", "attributes": {"value": 1 or -1}}`` per rated id; unrated
     and unknown ids are absent (none rated: 200 with empty ``data``). Each user's ratings are
     drawn from the seed (about 30 % of the library, most loved); a library item shares its
-    catalog item's rating. :meth:`ratings` reads them, :meth:`rate` sets them.
+    catalog item's rating. :meth:`ratings` reads them, :meth:`rate` sets them. Artists have no
+    ratings: ``/v1/me/ratings/artists`` and ``library-artists`` (any method, with or without an
+    id) answer 400 code 40008 "Invalid Path Value", like a singular kind (``song``).
 
-    A playlist fetched with ``include=tracks`` carries its visible tracks under
-    ``relationships.tracks.data``: all of them, or the first ``relationship_limit`` with
-    ``relationships.tracks.next`` (``{playlist}/tracks?offset=N``) when there are more.
+    Playlists: a library playlist carries ``canEdit``, ``canDelete``, ``isPublic``,
+    ``hasCollaboration``, ``hasCatalog``, ``lastModifiedDate``, ``description.standard``
+    (when described) and ``playParams`` ``{id, kind, isLibrary, globalId (pl.u-…, a playlist
+    ever shared), versionHash}``, no track count. Its tracks can hold one library song at
+    several positions (``playlist_repeats``, :meth:`make_playlist`); an entry is its position.
+    Fetched by id with ``include=tracks`` it carries the tracks at its first
+    ``relationship_limit`` positions under ``relationships.tracks.data`` (hidden ones left
+    out), ``relationships.tracks.meta.total`` (every position) and, when there are more,
+    ``relationships.tracks.next`` (``{playlist}/tracks?offset=N``). ``include=tracks`` on the
+    playlists listing answers 400 (code 40005, naming ``include``).
+
+    Language: ``l`` on any request must be a well-formed tag (``en``, ``en-US``,
+    ``zh-Hant-TW``: :data:`LANGUAGE_TAG`), else 400 code 40005 naming ``l``; a well-formed tag
+    the storefront lacks is ignored.
+
+    Real libraries: some library songs have no ``playParams`` (removed from the service: no
+    catalog id, an empty catalog relationship, some without ``artistName`` or ``albumName``),
+    and some albums, songs and music videos point at catalog ids the catalog no longer
+    resolves (left out of catalog multi-fetches and ``filter`` look-ups, 404 on
+    ``GET /v1/catalog/{sf}/{type}/{id}``, ignored by ``POST /v1/me/library``):
+    :meth:`songs_without_play_params`, :meth:`withdrawn_ids`.
+
+    Developer keys: the emulator's own key (:attr:`key_id`, :attr:`team_id`) and any added with
+    :meth:`add_developer_key`; a token must be signed by a registered key and carry that key's
+    team as ``iss``. The rate limit is one per team.
 
     :param albums: library albums to generate.
     :param songs: library songs to generate (every 20th an upload, without catalog id).
@@ -246,17 +328,24 @@ class AppleMusicEmulator:
     :param playlists: library playlists to generate (every 4th made by the app: ``canEdit``).
     :param music_videos: library music videos to generate.
     :param playlist_tracks: average tracks per playlist; every third playlist has none.
-    :param history: songs in the play history (``recent/played/tracks``), at most 50; drawn
-        from the seed, about one in four a library song. :meth:`play` adds to it.
+    :param history: plays in the play history (``recent/played/tracks``), at most 50; drawn
+        from the seed, about one in four a library song, about one in 12 a music video, no
+        entry twice. :meth:`play` adds to it. As many recently played resources
+        (``recent/played``), at most 50.
     :param heavy_rotation: catalog albums and playlists in heavy rotation, at most 20.
     :param playlist_delay: seconds before a playlist created through the API appears in the
         listings and by id.
     :param seed: seed of the generated library, catalog, key and tokens.
     :param latency_ms: added latency of every response.
-    :param rate_limit: requests a second of the developer key above which it answers 429
-        without ``Retry-After``: one limit across all users and connections, like the service's
-        limit per developer account (requests refused with 429 do not count).
+    :param rate_limit: requests a second of a developer team above which it answers 429
+        without ``Retry-After``: one limit per Team ID (the token's ``iss``) across all its keys
+        (:meth:`add_developer_key`), users and connections, like the service's limit per
+        developer account; another team has a limit of its own (requests refused with 429 or
+        401 do not count). :attr:`EmulatorStats.throttled_by_team` counts the 429s by team.
     :param fail_every: every Nth request answers 500 with code 50001 (0: never).
+    :param html_error_bodies: the ``fail_every`` 500s and the ``503`` and ``504`` faults come
+        as HTML pages (``text/html``, about 2 KB, a correlation key) instead of JSON, as the
+        service's gateways answer; the ``500_html`` and ``504_html`` faults always do.
     :param drop_every: every Nth request has its connection dropped without an answer (0: never).
     :param hidden_every: every Nth item of each listing is hidden: pages come back short,
         ``next`` present.
@@ -275,7 +364,19 @@ class AppleMusicEmulator:
         answer 404 (code 40400, the body of an empty collection) whatever the library holds,
         while ``GET /v1/me/library/playlists/{id}?include=tracks`` still carries the tracks.
     :param relationship_limit: the most tracks ``include=tracks`` puts inline in a playlist's
-        ``relationships.tracks`` (0: all of them, no ``next``).
+        ``relationships.tracks`` (default 100, as the service; 0: all of them, no ``next``).
+    :param playlist_repeats: generated playlists of 3 tracks or more hold some songs at several
+        positions (about one entry in 15 repeats a song earlier in the playlist, from the seed),
+        as users' playlists do.
+    :param recently_played_short_every: every Nth page served of ``recent/played/tracks``
+        comes back 2 entries short while ``next`` is present (those entries are hidden for that
+        page), as reported (0: never).
+    :param songs_without_play_params_every: every Nth generated library song that is not an
+        upload has no ``playParams`` (removed from the service: no catalog id, no catalog
+        song with ``include=catalog``; some also lack ``artistName`` or ``albumName``) (0: none).
+    :param withdrawn_every: every Nth generated library album, song and music video with a
+        catalog id points (``playParams.catalogId``, ``relationships.catalog``) at a catalog id
+        the catalog no longer resolves (0: none).
     :param host: address to bind (loopback).
     :param port: port to bind (0: any free port).
     :param users: users of the one developer key, each with its own Music User Token
@@ -314,7 +415,12 @@ class AppleMusicEmulator:
         playlist_delay: float = 2.0,
         users: int = 1,
         song_listings_missing: bool = False,
-        relationship_limit: int = 0,
+        relationship_limit: int = 100,
+        playlist_repeats: bool = True,
+        recently_played_short_every: int = 0,
+        html_error_bodies: bool = False,
+        songs_without_play_params_every: int = 40,
+        withdrawn_every: int = 30,
     ) -> None:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ec
@@ -342,8 +448,20 @@ class AppleMusicEmulator:
             raise ValueError(
                 f"relationship_limit must be an integer of 0 or more, got {relationship_limit!r}"
             )
+        for name, value in (
+            ("recently_played_short_every", recently_played_short_every),
+            ("songs_without_play_params_every", songs_without_play_params_every),
+            ("withdrawn_every", withdrawn_every),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be an integer of 0 or more, got {value!r}")
         self.song_listings_missing = song_listings_missing
         self.relationship_limit = relationship_limit
+        self.playlist_repeats = playlist_repeats
+        self.recently_played_short_every = recently_played_short_every
+        self.html_error_bodies = html_error_bodies
+        self.songs_without_play_params_every = songs_without_play_params_every
+        self.withdrawn_every = withdrawn_every
         self.host = host
         self.port = port
         self.seed = seed
@@ -362,7 +480,12 @@ class AppleMusicEmulator:
         self._users: list[_User] = []
         for user in range(users):
             library = Library(
-                seed=user_seed(seed, user), hidden_every=hidden_every, playlist_tracks=playlist_tracks
+                seed=user_seed(seed, user),
+                hidden_every=hidden_every,
+                playlist_tracks=playlist_tracks,
+                playlist_repeats=playlist_repeats,
+                songs_without_play_params_every=songs_without_play_params_every,
+                withdrawn_every=withdrawn_every,
             )
             library.populate(albums, songs, artists, playlists, music_videos)
             library.populate_history(history, heavy_rotation)
@@ -375,9 +498,15 @@ class AppleMusicEmulator:
         self._acting = 0
         self._seen_tokens: set[str] = set()
         self._revoked_tokens: set[str] = set()
-        self._valid_tokens: dict[str, float] = {}
+        #: accepted tokens: ``(exp, team id)``
+        self._valid_tokens: dict[str, tuple[float, str]] = {}
         self._user_token_revoked = False
-        self._window: collections.deque[float] = collections.deque()
+        #: the developer keys accepted, by Key ID: ``(team id, public key)``
+        self._keys: dict[str, tuple[str, Any]] = {self.key_id: (self.team_id, self.public_key)}
+        #: accepted requests of the last second, by team: the rate limit's windows
+        self._windows: dict[str, collections.deque[float]] = {}
+        #: pages served of ``recent/played/tracks``, for ``recently_played_short_every``
+        self._played_pages = 0
         self._faults: list[list[Any]] = []
         #: pages served by listing path, for ``change_every``
         self._pages_served: collections.Counter[str] = collections.Counter()
@@ -530,6 +659,41 @@ class AppleMusicEmulator:
             "extra": {"key_id": self.key_id, "music_user_token": self.user_token_of(user)},
         }
 
+    def add_developer_key(self, team_id: str | None = None) -> dict[str, Any]:
+        """
+        Register a further ES256 developer key (a new 10-character Key ID) the emulator accepts,
+        as a team does when it rotates keys or has several; returns user 0's ``apple_music``
+        connection like :meth:`connection_dict` but with this key's ``key_id``, ``team_id``
+        (``login``) and private key (``password``): same users, same Music User Tokens.
+
+        :param team_id: the key's Team ID, 10 letters and digits (None: the emulator's own
+            :attr:`team_id`). Keys of one team share its rate limit; another team has its own.
+        """
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        team = self.team_id if team_id is None else team_id
+        if not isinstance(team, str) or not re.fullmatch(r"[A-Za-z0-9]{10}", team):
+            raise ValueError(f"team_id must be 10 letters and digits, got {team_id!r}")
+        with self._lock:
+            number = len(self._keys)
+            while True:
+                digest = hashlib.sha256(f"apple-music-emulator:{self.seed}:key:{number}".encode()).hexdigest()
+                key_id = "K" + digest[:9].upper()
+                if key_id not in self._keys:
+                    break
+                number += 1
+            private_key = ec.derive_private_key(int(digest, 16) % (2**255) + 1, ec.SECP256R1())
+            self._keys[key_id] = (team, private_key.public_key())
+        pem = private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+        connection = self.connection_dict()
+        connection["login"] = team
+        connection["password"] = pem
+        connection["extra"]["key_id"] = key_id
+        return connection
+
     def connection_json(self, user: int = 0) -> str:
         """JSON for ``AIRFLOW_CONN_APPLE_MUSIC_DEFAULT`` (or a user's ``AIRFLOW_CONN_...``)."""
         return json.dumps(self.connection_dict(user))
@@ -558,33 +722,50 @@ class AppleMusicEmulator:
         parent_id: str | None = None,
         include_catalog: bool = False,
         user: int = 0,
+        types: Sequence[str] | None = None,
     ) -> list[dict[str, Any]]:
         """
         The visible items of a user's listing, in the API's order, exactly as a listing request
         with ``extend`` (and ``include=catalog`` when ``include_catalog``) returns them.
 
         :param resource: one of ``library-albums``, ``library-songs``, ``library-artists``,
-            ``library-playlists``, ``library-music-videos``, ``library-playlist-tracks``,
-            ``recently-added``, ``recently-played-tracks``, ``heavy-rotation`` (newest first;
-            catalog entries of the histories come as catalog resources, whatever ``extend``).
+            ``library-playlists``, ``library-music-videos``, ``library-playlist-tracks``
+            (every position, repeats included), ``recently-added``, ``recently-played-tracks``,
+            ``heavy-rotation``, ``recently-played`` (newest first; catalog entries of the
+            histories come as catalog resources, whatever ``extend``).
         :param parent_id: the playlist, for ``library-playlist-tracks``.
         :param user: whose library (default user 0).
+        :param types: for ``recently-played-tracks``, the request's ``types`` (default: the whole
+            history, as ``types=songs,library-songs`` returns it; ``("songs",)``: as a request
+            without ``types``, catalog songs only); music videos come whatever ``types`` says.
         """
         if resource not in LISTING_RESOURCES:
             raise ValueError(f"resource must be one of {', '.join(LISTING_RESOURCES)}, got {resource!r}")
+        wanted = self._played_types(",".join(types) if types is not None else ",".join(PLAYED_TYPES))
         with self._as_user(user):
             self._materialize()
             collection = self._library.listing(resource, parent_id)
             if collection is None:
                 raise ValueError(f"no library playlist {parent_id!r}")
-            return [self._library.item_resource(i, include_catalog, extend) for i in collection.visible()]
+            return [
+                self._library.item_resource(i, include_catalog, extend)
+                for i in collection.visible()
+                if resource != RECENTLY_PLAYED or i.type in wanted
+            ]
+
+    @staticmethod
+    def _played_types(types: str | None) -> frozenset[str]:
+        """The entry types ``recent/played/tracks`` returns for a ``types`` parameter (None: absent)."""
+        named = DEFAULT_PLAYED_TYPES if types is None else tuple(t for t in types.split(",") if t)
+        return frozenset({*named, "music-videos"} & set(PLAYED_TYPES))
 
     def play(self, kind: str, item_id: str) -> None:
         """
         Play a song: put it at the front of ``recent/played/tracks`` (moved there when already
         in the history, which keeps its newest 50).
 
-        :param kind: ``songs`` (``item_id`` a catalog song id) or ``library-songs`` (a library id).
+        :param kind: ``songs`` (``item_id`` a catalog song id), ``library-songs`` (a library id)
+            or ``music-videos`` (a catalog music video id).
         """
         with self._lock:
             self._materialize()
@@ -625,13 +806,70 @@ class AppleMusicEmulator:
 
     def catalog_ids(self, kind: str = "albums", in_library: bool = False, user: int = 0) -> list[str]:
         """
-        Catalog ids of ``kind``: those not in a user's library, or (``in_library``) those in it
-        (each user's library comes with a catalog of its own).
+        Catalog ids of ``kind`` the catalog resolves: those not in a user's library, or
+        (``in_library``) those in it (each user's library comes with a catalog of its own).
+        Withdrawn ids (:meth:`withdrawn_ids`) are left out.
         """
         with self._as_user(user):
             self._materialize()
             owned = self._library.in_library[kind]
-            return [cid for cid in self._library.catalog[kind] if (cid in owned) == in_library]
+            withdrawn = self._library.withdrawn[kind]
+            return [
+                cid
+                for cid in self._library.catalog[kind]
+                if (cid in owned) == in_library and cid not in withdrawn
+            ]
+
+    def withdrawn_ids(self, kind: str = "songs", user: int = 0) -> list[str]:
+        """
+        The catalog ids of ``kind`` (``albums``, ``songs``, ``music-videos``) that visible items
+        of a user's library point at but the catalog no longer resolves (``withdrawn_every``),
+        in listing order.
+        """
+        if kind not in CATALOG_TYPES:
+            raise ValueError(f"kind must be one of {', '.join(CATALOG_TYPES)}, got {kind!r}")
+        with self._as_user(user):
+            self._materialize()
+            withdrawn = self._library.withdrawn[kind]
+            return [
+                item.catalog_id
+                for item in self._library.collections[LIBRARY_TYPE[kind]].visible()
+                if item.catalog_id is not None and item.catalog_id in withdrawn
+            ]
+
+    def songs_without_play_params(self, user: int = 0) -> list[str]:
+        """
+        The library ids of a user's visible library songs without ``playParams``
+        (``songs_without_play_params_every``; uploads have theirs), in listing order.
+        """
+        with self._as_user(user):
+            self._materialize()
+            return [
+                item.library_id
+                for item in self._library.collections["library-songs"].visible()
+                if "playParams" not in item.attributes
+            ]
+
+    def make_playlist(
+        self,
+        tracks: Sequence[str],
+        *,
+        name: str = "Emulated playlist",
+        can_edit: bool = True,
+        user: int = 0,
+    ) -> str:
+        """
+        Create a visible library playlist of a user holding exactly these library song ids
+        (``i.`` ids in that user's library), in this order, repeats kept; returns its ``p.`` id.
+        It is listed at once, never hidden, and pages like any playlist's tracks.
+
+        :param can_edit: made by this app (``canEdit``), else by the user in the Music app.
+        """
+        if isinstance(tracks, str):
+            raise ValueError("tracks must be a sequence of library song ids, not one string")
+        with self._as_user(user):
+            self._materialize()
+            return self._library.make_playlist(list(tracks), name, can_edit=can_edit).library_id
 
     def library_ids(self, kind: str = "albums") -> dict[str, str]:
         """``{catalog_id: library_id}`` of everything of ``kind`` in the library now."""
@@ -643,12 +881,16 @@ class AppleMusicEmulator:
         with self._lock:
             self._materialize()
             owned = self._library.in_library[kind]
-            return [
-                code
-                for code, ids in self._library.codes[kind].ids.items()
-                if (ambiguous is None or (len(ids) > 1) == ambiguous)
-                and (in_library is None or any(i in owned for i in ids) == in_library)
-            ]
+            found = []
+            for code, every_id in self._library.codes[kind].ids.items():
+                ids = [i for i in every_id if i not in self._library.withdrawn[kind]]
+                if (
+                    ids
+                    and (ambiguous is None or (len(ids) > 1) == ambiguous)
+                    and (in_library is None or any(i in owned for i in ids) == in_library)
+                ):
+                    found.append(code)
+            return found
 
     def isrcs(self, ambiguous: bool | None = None, in_library: bool | None = None) -> list[str]:
         """
@@ -663,25 +905,39 @@ class AppleMusicEmulator:
         return self._codes("albums", ambiguous, in_library)
 
     def songs_for_isrc(self, isrc: str) -> list[str]:
-        """The catalog song ids with this ISRC (exactly as given), in catalog order; [] if none."""
+        """
+        The catalog song ids with this ISRC (exactly as given), in catalog order, withdrawn ids
+        left out; [] if none.
+        """
         with self._lock:
-            return list(self._library.codes["songs"].ids.get(isrc, ()))
+            return [
+                i
+                for i in self._library.codes["songs"].ids.get(isrc, ())
+                if self._library.resolves("songs", i)
+            ]
 
     def albums_for_upc(self, upc: str) -> list[str]:
-        """The catalog album ids with this UPC or EAN (exactly as given); [] if none."""
+        """The catalog album ids with this UPC or EAN (exactly as given), withdrawn ids left out."""
         with self._lock:
-            return list(self._library.codes["albums"].ids.get(upc, ()))
+            return [
+                i
+                for i in self._library.codes["albums"].ids.get(upc, ())
+                if self._library.resolves("albums", i)
+            ]
 
     def playlist_tracks(self, playlist_id: str) -> list[str]:
         """
-        What a library playlist holds, in order, duplicates included: catalog song ids (a
-        library id for an upload). Also for a created playlist not visible yet.
+        What a library playlist holds, in order, every position (a song the playlist repeats
+        comes at each of its positions), each entry by the id it was added with: the catalog
+        song id for a song appended by catalog id (``{"type": "songs"}``), else the library song
+        id (generated playlists, :meth:`make_playlist`, ``{"type": "library-songs"}``). Also for
+        a created playlist not visible yet.
         """
         with self._lock:
             tracks = self._library.tracks.get(playlist_id)
             if tracks is None:
                 raise ValueError(f"no library playlist {playlist_id!r}")
-            return [item.catalog_id or item.library_id for item in tracks.ordered()]
+            return tracks.added_ids()
 
     def created_playlists(self) -> list[dict[str, Any]]:
         """
@@ -721,12 +977,16 @@ class AppleMusicEmulator:
         Answer the next ``count`` requests under ``path_prefix`` (and, when given, with query
         ``offset`` equal to ``offset``) with a fault.
 
-        Kinds: ``404`` (code 40400, as a truncated listing page), ``429`` (no Retry-After),
-        ``500`` (code 50001), ``500_applied`` (the request is carried out as usual, a playlist
-        created or tracks appended, then answered 500 with code 50001: a write that failed but
-        was applied), ``503``, ``504`` (gateway timeout), ``drop`` (connection closed without an
-        answer), ``slow`` (answer after 60 s), ``truncate`` (200 with half a body), ``no_data``
-        (200 whose body lacks ``data``), ``not_json`` (200 with HTML).
+        Kinds: ``404`` (code 40400, as a truncated listing page), ``429`` (no Retry-After; to a
+        request with a valid developer token, counted in ``throttled_by_team``), ``500`` (code
+        50001), ``500_applied`` (the request is carried out as usual, a playlist created or
+        tracks appended, then answered 500 with code 50001: a write that failed but was
+        applied), ``500_html`` (a 500 whose body is an HTML page, ``text/html``, about 2 KB with
+        a correlation key), ``503``, ``504`` (gateway timeout; both HTML pages too with
+        ``html_error_bodies``), ``504_html`` (a 504 "Gateway Timeout" HTML page), ``drop``
+        (connection closed without an answer), ``slow`` (answer after 60 s), ``truncate`` (200
+        with half a body), ``no_data`` (200 whose body lacks ``data``), ``not_json`` (200 with
+        HTML).
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}, got {kind!r}")
@@ -946,20 +1206,28 @@ class AppleMusicEmulator:
             return _Response(0, drop=True), False
         if fault == "slow":
             return _Response(504, b""), True
-        if fault in ("500",) or (self.fail_every and number % self.fail_every == 0):
+        html = self.html_error_bodies
+        if fault == "500_html" or ((fault == "500" or self._failing(number)) and html):
+            return _html_error(500), False
+        if fault == "500" or self._failing(number):
             return _error(500, "Upstream Service Error", "Upstream service error.", "50001"), False
         if fault == "503":
+            if html:
+                return _html_error(503), False
             return _error(503, "Service Unavailable", "Try again later.", "50301"), False
+        if fault == "504_html" or (fault == "504" and html):
+            return _html_error(504), False
         if fault == "504":
             return _Response(504, b"<html>Gateway Timeout</html>"), False
-        if fault == "429" or self._throttled():
+        team = self._check_developer_token(headers.get("authorization", ""))
+        if isinstance(team, _Response):
+            return team, False
+        if fault == "429" or self._throttled(team):
+            self.stats.throttled_by_team[team] += 1
             extra = {"Retry-After": f"{self.retry_after:g}"} if self.retry_after is not None else {}
             response = _error(429, "Too Many Requests", "Rate limit exceeded.", "42900")
             response.headers.update(extra)
             return response, False
-        auth = self._check_developer_token(headers.get("authorization", ""))
-        if auth is not None:
-            return auth, False
         self._materialize()
         if fault == "404":
             return _error(404, "Resource Not Found", "Resource Not Found", "40400"), False
@@ -974,18 +1242,25 @@ class AppleMusicEmulator:
             response = _Response(200, b"<html>Service temporarily unavailable</html>")
         return response, False
 
-    def _throttled(self) -> bool:
+    def _failing(self, number: int) -> bool:
+        """Request ``number`` is one of the ``fail_every`` 500s."""
+        return bool(self.fail_every) and number % self.fail_every == 0
+
+    def _throttled(self, team: str) -> bool:
+        """Over ``rate_limit`` requests of ``team`` in the last second (else counted)."""
         if not self.rate_limit:
             return False
         now = time.monotonic()
-        while self._window and self._window[0] <= now - 1.0:
-            self._window.popleft()
-        if len(self._window) >= self.rate_limit:
+        window = self._windows.setdefault(team, collections.deque())
+        while window and window[0] <= now - 1.0:
+            window.popleft()
+        if len(window) >= self.rate_limit:
             return True
-        self._window.append(now)
+        window.append(now)
         return False
 
-    def _check_developer_token(self, authorization: str) -> _Response | None:
+    def _check_developer_token(self, authorization: str) -> str | _Response:
+        """The Team ID of a valid developer token (signed by a registered key), else a 401."""
         import jwt
 
         refused = _Response(401, b"")
@@ -995,22 +1270,24 @@ class AppleMusicEmulator:
         now = time.time()
         if token in self._revoked_tokens:
             return refused
-        expires = self._valid_tokens.get(token)
-        if expires is not None and expires > now:
-            return None
+        known = self._valid_tokens.get(token)
+        if known is not None and known[0] > now:
+            return known[1]
         try:
             header = jwt.get_unverified_header(token)
+            key_id = header.get("kid")
+            if not isinstance(key_id, str) or key_id not in self._keys:
+                return refused
+            team, public_key = self._keys[key_id]
             claims = jwt.decode(
                 token,
-                self.public_key,
+                public_key,
                 algorithms=["ES256"],
-                issuer=self.team_id,
+                issuer=team,
                 options={"require": ["iss", "iat", "exp"], "verify_iat": False},
                 leeway=0,
             )
         except jwt.PyJWTError:
-            return refused
-        if header.get("kid") != self.key_id:
             return refused
         iat, exp = claims["iat"], claims["exp"]
         if not isinstance(iat, int) or not isinstance(exp, int):
@@ -1018,8 +1295,8 @@ class AppleMusicEmulator:
         if iat > now + 60 or exp - iat > MAX_TOKEN_LIFETIME_SECONDS or exp <= iat:
             return refused
         self._seen_tokens.add(token)
-        self._valid_tokens[token] = float(exp)
-        return None
+        self._valid_tokens[token] = (float(exp), team)
+        return team
 
     def _check_user_token(self, headers: dict[str, str]) -> _Response | None:
         given = headers.get("music-user-token")
@@ -1036,10 +1313,21 @@ class AppleMusicEmulator:
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes = b""
     ) -> _Response:
         segments = [s for s in path.split("/") if s]
+        language = query.get("l")
+        if language is not None and not LANGUAGE_TAG.match(language):
+            return _error(400, "Invalid Parameter Value", f"Invalid language tag: {language!r}", "40005", "l")
         if segments[:2] == ["v1", "me"]:
             denied = self._check_user_token(headers)
             if denied is not None:
                 return denied
+            if segments[:3] == ["v1", "me", "ratings"] and len(segments) >= 4:
+                if segments[3] in INVALID_RATING_KINDS:
+                    return _error(
+                        400,
+                        "Invalid Path Value",
+                        f"{segments[3]} is not a valid ratings type",
+                        "40008",
+                    )
             if self.no_subscription and (segments[:3] == ["v1", "me", "library"] or path in HISTORY_PATHS):
                 return _error(
                     403,
@@ -1071,13 +1359,15 @@ class AppleMusicEmulator:
             if segments[2] != "us":
                 return _error(404, "Resource Not Found", f"No storefront {segments[2]}.", "40400")
             return _json(200, {"data": [self._storefront_resource("us")]})
-        if segments[:2] == ["v1", "catalog"] and len(segments) == 4 and segments[3] in CATALOG_TYPES:
+        if segments[:2] == ["v1", "catalog"] and len(segments) in (4, 5) and segments[3] in CATALOG_TYPES:
             if method != "GET":
                 return _error(405, "Method Not Allowed", "Use GET.", "40500")
             if query.get("relate") == "library":
                 denied = self._check_user_token(headers)
                 if denied is not None:
                     return denied
+            if len(segments) == 5:
+                return self._catalog_item(segments[2], segments[3], segments[4], query)
             return self._catalog(segments[2], segments[3], query)
         return _error(404, "Resource Not Found", f"No resource at {path}.", "40400")
 
@@ -1159,7 +1449,16 @@ class AppleMusicEmulator:
         collection = self._library.listing(resource, parent_id)
         if collection is None:
             return _error(404, "Resource Not Found", f"Resource with id {parent_id} not found", "40400")
-        include_catalog = "catalog" in query.get("include", "").split(",")
+        include = query.get("include", "").split(",")
+        if resource == "library-playlists" and "tracks" in include:
+            return _error(
+                400,
+                "Invalid Parameter Value",
+                "include=tracks is not supported on the playlists listing: fetch a playlist by id",
+                "40005",
+                "include",
+            )
+        include_catalog = "catalog" in include
         extend = tuple(v for v in query.get("extend", "").split(",") if v)
         if "ids" in query and resource in KINDS:
             ids = [i for i in query["ids"].split(",") if i]
@@ -1183,17 +1482,22 @@ class AppleMusicEmulator:
             self._listing_pages_past_zero += 1
             if self._listing_pages_past_zero % self.truncate_every == 0:
                 return _error(404, "Resource Not Found", "Resource Not Found", "40400")
-        body: dict[str, Any] = {
-            "data": [
-                self._library.item_resource(item, include_catalog, extend)
-                for item in collection.window(offset, limit)
-                if not item.hidden
-            ],
-        }
-        if resource not in (RECENTLY_PLAYED, HEAVY_ROTATION):
+        wanted = self._played_types(query.get("types")) if resource == RECENTLY_PLAYED else None
+        data = [
+            self._library.item_resource(item, include_catalog, extend)
+            for item in collection.window(offset, limit)
+            if not item.hidden and (wanted is None or item.type in wanted)
+        ]
+        body: dict[str, Any] = {"data": data}
+        if resource not in (RECENTLY_PLAYED, HEAVY_ROTATION, RECENTLY_PLAYED_RESOURCES):
             body["meta"] = {"total": total}
         if offset + limit < total:
             body["next"] = f"{path}?offset={offset + limit}"
+        if resource == RECENTLY_PLAYED:
+            self._played_pages += 1
+            every = self.recently_played_short_every
+            if every and self._played_pages % every == 0 and "next" in body:
+                del data[-2:]  # as reported: limit=30 answers 28 while more exist
         self._pages_served[path] += 1
         if self.change_every and self._pages_served[path] % self.change_every == 0:
             self._library.change(resource, 1, 1, parent_id)
@@ -1209,13 +1513,18 @@ class AppleMusicEmulator:
         body = self._library.item_resource(item, "catalog" in include, extend)
         tracks: Collection | None = self._library.tracks.get(library_id)
         if "tracks" in include and tracks is not None:
-            visible = tracks.visible()
-            limit = self.relationship_limit or len(visible)
+            # positional, like the tracks listing: the first ``limit`` positions, hidden ones left out
+            limit = self.relationship_limit or len(tracks)
             relationship: dict[str, Any] = {
                 "href": f"{item.href}/tracks",
-                "data": [self._library.item_resource(t, False, extend) for t in visible[:limit]],
+                "data": [
+                    self._library.item_resource(t, False, extend)
+                    for t in tracks.window(0, limit)
+                    if not t.hidden
+                ],
+                "meta": {"total": len(tracks)},
             }
-            if len(visible) > limit:
+            if len(tracks) > limit:
                 relationship["next"] = f"{item.href}/tracks?offset={limit}"
             body.setdefault("relationships", {})["tracks"] = relationship
         return _json(200, {"data": [body]})
@@ -1269,7 +1578,7 @@ class AppleMusicEmulator:
             if kind not in CATALOG_TYPES:
                 return _error(400, "Invalid Parameter Value", f"Unknown type {kind}", "40005", f"ids[{kind}]")
             for catalog_id in value.split(","):
-                if catalog_id in self._library.catalog[kind]:
+                if self._library.resolves(kind, catalog_id):
                     self._pending.append((due, kind, catalog_id))
         return _Response(202, b"")
 
@@ -1306,13 +1615,14 @@ class AppleMusicEmulator:
 
     @staticmethod
     def _track_entries(data: Any, pointer: str) -> list[tuple[str, str]] | _Response:
-        """``[{"id", "type"}]`` as ``(type, id)`` pairs, or a 400 naming ``pointer``."""
+        """
+        ``[{"id", "type"}]`` as ``(type, id)`` pairs; a 400 naming ``pointer`` (40007) when it
+        is not such a list, or naming the first item typed wrongly for its id (40005,
+        ``pointer[n].type``, or ``pointer[n].id`` for an id of neither shape): ``library-songs``
+        takes an ``i.`` id, ``songs`` a numeric one.
+        """
         if not isinstance(data, list) or not all(
-            isinstance(entry, dict)
-            and isinstance(entry.get("id"), str)
-            and entry["id"]
-            and entry.get("type") in TRACK_TYPES
-            for entry in data
+            isinstance(entry, dict) and isinstance(entry.get("id"), str) and entry["id"] for entry in data
         ):
             return _error(
                 400,
@@ -1321,6 +1631,17 @@ class AppleMusicEmulator:
                 "40007",
                 pointer,
             )
+        for index, entry in enumerate(data):
+            track_id, kind = entry["id"], entry.get("type")
+            library, catalog = track_id.startswith("i."), track_id.isdigit()
+            if (kind == "library-songs" and library) or (kind == "songs" and catalog):
+                continue
+            if kind in TRACK_TYPES and not (library or catalog):
+                field_name, detail = "id", f"{track_id!r} is neither a library song id (i.) nor a catalog id"
+            else:
+                expected = "library-songs" if library else "songs" if catalog else "library-songs or songs"
+                field_name, detail = "type", f"{track_id!r} must be typed {expected}, got {kind!r}"
+            return _error(400, "Invalid Parameter Value", detail, "40005", f"{pointer}[{index}].{field_name}")
         return [(entry["type"], entry["id"]) for entry in data]
 
     def _create_playlist(self, payload: dict[str, Any]) -> _Response:
@@ -1346,8 +1667,17 @@ class AppleMusicEmulator:
         entries = self._track_entries(data, "relationships.tracks.data")
         if isinstance(entries, _Response):
             return entries
+        public = attributes.get("isPublic")
+        if public is not None and not isinstance(public, bool):
+            return _error(
+                400,
+                "Invalid Request Body",
+                "attributes.isPublic must be a boolean.",
+                "40007",
+                "attributes.isPublic",
+            )
         now = dt.datetime.now(dt.timezone.utc)
-        playlist = self._library.create_playlist(name, description, now)
+        playlist = self._library.create_playlist(name, description, now, public=bool(public))
         self._library.append_tracks(playlist.library_id, entries, now)
         self._pending_playlists.append((time.monotonic() + self.playlist_delay, playlist.library_id))
         self.stats.playlist_writes["create"] += 1
@@ -1407,7 +1737,7 @@ class AppleMusicEmulator:
         relate = query.get("relate") == "library"
         data = []
         for catalog_id in ids:
-            if catalog_id not in self._library.catalog[kind]:
+            if not self._library.resolves(kind, catalog_id):  # unknown or withdrawn: left out
                 continue
             resource = self._library.catalog_resource(kind, catalog_id, storefront)
             if relate:
@@ -1420,6 +1750,14 @@ class AppleMusicEmulator:
                 }
             data.append(resource)
         return _json(200, {"data": data})
+
+    def _catalog_item(self, storefront: str, kind: str, catalog_id: str, query: dict[str, str]) -> _Response:
+        """``GET /v1/catalog/{sf}/{type}/{id}``: the one resource, or 404 (unknown or withdrawn)."""
+        if any(key.startswith("filter[") for key in query) or "ids" in query:
+            return _error(400, "Invalid Parameter Value", "ids and filters need no id in the path", "40005")
+        if not self._library.resolves(kind, catalog_id):
+            return _error(404, "Resource Not Found", f"Resource with id {catalog_id} not found", "40400")
+        return self._catalog(storefront, kind, {**query, "ids": catalog_id})
 
     def _filtered_ids(self, kind: str, filters: list[str], query: dict[str, str]) -> list[str] | _Response:
         """

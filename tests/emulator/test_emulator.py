@@ -8,20 +8,12 @@ import sys
 import time
 from typing import Any
 
-import jwt
 import pytest
 import requests
 
 from airflow_provider_applemusic.emulator import AppleMusicEmulator
 from airflow_provider_applemusic.emulator.data import sort_key
-
-
-def _token(emulator: AppleMusicEmulator, **changes: Any) -> str:
-    now = int(time.time())
-    claims = {"iss": emulator.team_id, "iat": now, "exp": now + 3600}
-    claims.update(changes.pop("claims", {}))
-    key = changes.pop("key", None) or emulator._private_key
-    return jwt.encode(claims, key, algorithm="ES256", headers={"kid": changes.get("kid", emulator.key_id)})
+from tests.emulator._tokens import developer_token as _token
 
 
 def _get(

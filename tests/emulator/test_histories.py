@@ -18,11 +18,14 @@ PATHS = {
     "recently-added": "/v1/me/library/recently-added",
     "recently-played-tracks": "/v1/me/recent/played/tracks",
     "heavy-rotation": "/v1/me/history/heavy-rotation",
+    "recently-played": "/v1/me/recent/played",
 }
-PAGE_MAX = {"recently-added": 25, "recently-played-tracks": 10, "heavy-rotation": 10}
-CAPS = {"recently-added": 100, "recently-played-tracks": 50, "heavy-rotation": 20}
+PAGE_MAX = {"recently-added": 25, "recently-played-tracks": 30, "heavy-rotation": 10, "recently-played": 10}
+CAPS = {"recently-added": 150, "recently-played-tracks": 50, "heavy-rotation": 20, "recently-played": 50}
 HISTORIES = tuple(PATHS)
-SIZES: dict[str, Any] = {"albums": 90, "songs": 60, "playlists": 40, "seed": 3}
+SIZES: dict[str, Any] = {"albums": 130, "songs": 60, "playlists": 40, "seed": 3}
+#: every play of the history: catalog and library songs (music videos come whatever types says)
+ALL_PLAYS = ("songs", "library-songs")
 
 
 @pytest.fixture
@@ -77,7 +80,9 @@ def test_page_maximum_is_enforced_with_400_naming_limit(emulator: AppleMusicEmul
 
 @pytest.mark.parametrize("resource", HISTORIES)
 def test_paging_by_next_reproduces_library_items(emulator: AppleMusicEmulator, resource: str) -> None:
-    expected = emulator.library_items(resource, extend=())
+    # next carries only offset: followed verbatim, the play history drops types (catalog songs)
+    types = ("songs",) if resource == "recently-played-tracks" else None
+    expected = emulator.library_items(resource, extend=(), types=types)
     assert 0 < len(expected) <= CAPS[resource]
     for limit in (PAGE_MAX[resource], 3):
         assert _page_all(emulator, PATHS[resource], limit) == expected
@@ -85,7 +90,7 @@ def test_paging_by_next_reproduces_library_items(emulator: AppleMusicEmulator, r
 
 def test_recently_added_is_newest_first_mixed_and_capped(emulator: AppleMusicEmulator) -> None:
     first = _get(emulator, PATHS["recently-added"], limit=25).json()
-    assert first["meta"]["total"] == 100  # the newest 100 of 130 albums and playlists
+    assert first["meta"]["total"] == 150  # the newest 150 of 170 albums and playlists
     items = emulator.library_items("recently-added", extend=("dateAdded",))
     assert {i["type"] for i in items} == {"library-albums", "library-playlists"}
     assert {i["id"][:2] for i in items} == {"l.", "p."}
@@ -109,12 +114,15 @@ def test_an_added_album_comes_first_in_recently_added(start_emulator: Callable[.
 
 
 def test_recently_played_mixes_catalog_and_library_songs(emulator: AppleMusicEmulator) -> None:
-    items = emulator.library_items("recently-played-tracks", extend=())
+    items = emulator.library_items("recently-played-tracks", extend=(), types=ALL_PLAYS)
     assert len(items) == 40
     assert len({i["id"] for i in items}) == 40
     catalog = [i for i in items if i["type"] == "songs"]
     library = [i for i in items if i["type"] == "library-songs"]
-    assert catalog and library and len(catalog) + len(library) == len(items)
+    videos = [i for i in items if i["type"] == "music-videos"]
+    assert catalog and library and len(catalog) + len(library) + len(videos) == len(items)
+    assert all(set(video) == {"id", "type", "href"} for video in videos)
+    items = catalog + library
     for song in catalog:
         assert song["id"].isdigit()
         assert {"name", "artistName", "albumName", "durationInMillis", "genreNames", "releaseDate"} <= set(
@@ -137,9 +145,9 @@ def test_histories_are_deterministic_and_sized_by_their_knobs() -> None:
     one, two = AppleMusicEmulator(albums=5, seed=9), AppleMusicEmulator(albums=5, seed=9)
     for resource in HISTORIES:
         assert one.library_items(resource) == two.library_items(resource)
-    assert len(one.library_items("recently-played-tracks")) == 30  # default history
+    assert len(one.library_items("recently-played-tracks", types=ALL_PLAYS)) == 30  # default history
     long = AppleMusicEmulator(albums=5, history=80, heavy_rotation=99)
-    assert len(long.library_items("recently-played-tracks")) == 50
+    assert len(long.library_items("recently-played-tracks", types=ALL_PLAYS)) == 50
     assert len(long.library_items("heavy-rotation")) == 20
     # the histories are drawn apart: the library a seed gives does not depend on them
     short = AppleMusicEmulator(albums=5, seed=9, history=2, heavy_rotation=1)
@@ -155,7 +163,7 @@ def test_play_puts_a_song_at_the_front(emulator: AppleMusicEmulator) -> None:
     library_song = emulator.library_items("library-songs")[0]["id"]
     emulator.play("library-songs", library_song)
     emulator.play("songs", catalog_song)  # played again: moved, not repeated
-    ids = [i["id"] for i in emulator.library_items("recently-played-tracks")]
+    ids = [i["id"] for i in emulator.library_items("recently-played-tracks", types=ALL_PLAYS)]
     assert ids[:2] == [catalog_song, library_song] and ids.count(catalog_song) == 1
     with pytest.raises(ValueError, match="no songs"):
         emulator.play("songs", "123")
@@ -171,7 +179,7 @@ def test_empty_history_and_past_the_end_answer_404(
     response = _get(empty, PATHS[resource])
     assert response.status_code == 404 and _error(response)["code"] == "40400"
     full = start_emulator(albums=40, playlists=10)
-    past = _get(full, PATHS[resource], offset=len(full.library_items(resource)))
+    past = _get(full, PATHS[resource], offset=len(full.library_items(resource, types=ALL_PLAYS)))
     assert past.status_code == 404 and _error(past)["code"] == "40400"
 
 
@@ -196,7 +204,7 @@ def test_stats_record_each_history_request(emulator: AppleMusicEmulator) -> None
     emulator.reset_stats()
     for resource in HISTORIES:
         _get(emulator, PATHS[resource], offset=10)
-    assert emulator.stats.library_pages == [(10, None)] * 3
+    assert emulator.stats.library_pages == [(10, None)] * len(HISTORIES)
     assert emulator.stats.listing_paths == {path: 1 for path in PATHS.values()}
 
 
@@ -205,16 +213,19 @@ def test_change_library_moves_the_histories(start_emulator: Callable[..., AppleM
     added, removed = emulator.change_library(resource="recently-added")
     items = [i["id"] for i in emulator.library_items("recently-added")]
     assert items[0] == added[0] and removed[0] not in items
-    for resource in ("recently-played-tracks", "heavy-rotation"):
+    for resource in ("recently-played-tracks", "heavy-rotation", "recently-played"):
         added, removed = emulator.change_library(resource=resource)
-        ids = [i["id"] for i in emulator.library_items(resource)]
+        ids = [i["id"] for i in emulator.library_items(resource, types=ALL_PLAYS)]
         assert ids[0] == added[0] and removed[0] not in ids and len(ids) <= CAPS[resource]
 
 
-@pytest.mark.parametrize("resource", HISTORIES)
+@pytest.mark.parametrize("resource", ["recently-added", "recently-played-tracks", "heavy-rotation"])
 def test_the_hook_pages_each_history(emulator: AppleMusicEmulator, resource: str) -> None:
-    # the hook's rows ask for no extended attributes on the histories: compare with extend=()
-    assert list(AppleMusicHook().iter_library(resource)) == emulator.library_items(resource, extend=())
+    # the hook's rows ask for no extended attributes on the histories: compare with extend=();
+    # it asks for every play (types=songs,library-songs)
+    assert list(AppleMusicHook().iter_library(resource)) == emulator.library_items(
+        resource, extend=(), types=ALL_PLAYS
+    )
 
 
 def test_command_line_sets_the_history_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -229,5 +240,5 @@ def test_command_line_sets_the_history_sizes(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(cli, "AppleMusicEmulator", capture)
     assert cli.main(["--albums", "3", "--history", "4", "--heavy-rotation", "2", "--list-catalog-ids"]) == 0
     (emulator,) = built
-    assert len(emulator.library_items("recently-played-tracks")) == 4
+    assert len(emulator.library_items("recently-played-tracks", types=ALL_PLAYS)) == 4
     assert len(emulator.library_items("heavy-rotation")) == 2

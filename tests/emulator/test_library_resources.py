@@ -30,7 +30,8 @@ PREFIXES = {
 }
 TRACKS = "library-playlist-tracks"
 ALL = (*TOP_LEVEL, TRACKS)
-DATED = ("library-albums", "library-songs", "library-playlists", "library-music-videos")
+#: the listings whose items carry dateAdded (with extend=dateAdded): never music videos
+DATED = ("library-albums", "library-songs", "library-artists", "library-playlists")
 
 
 def _headers(emulator: AppleMusicEmulator, user_token: bool = True) -> dict[str, str]:
@@ -104,7 +105,9 @@ def test_paging_by_next_gives_the_visible_items_in_order(emulator: AppleMusicEmu
     items, bodies = _page_all(emulator, path, 10, include="catalog", extend="dateAdded", l="en-US")
     expected = emulator.library_items(resource, parent_id=parent, include_catalog=True)
     assert items == expected
-    assert len({i["id"] for i in items}) == len(items) > 10
+    assert len(items) > 10
+    if resource != TRACKS:  # a playlist may hold a song at several positions
+        assert len({i["id"] for i in items}) == len(items)
     assert all(i["id"].startswith(PREFIXES[resource]) for i in items)
     assert {i["type"] for i in items} == {"library-songs" if resource == TRACKS else resource}
     # hidden entries: a short page while next is present, and a total counting them
@@ -194,8 +197,9 @@ def test_date_added_comes_only_with_extend(emulator: AppleMusicEmulator, resourc
 
 def test_uploaded_songs_have_no_catalog_song(emulator: AppleMusicEmulator) -> None:
     songs, _ = _page_all(emulator, "/v1/me/library/songs", 100, include="catalog")
-    uploads = [s for s in songs if "catalogId" not in s["attributes"]["playParams"]]
-    linked = [s for s in songs if "catalogId" in s["attributes"]["playParams"]]
+    with_play_params = [s for s in songs if "playParams" in s["attributes"]]
+    uploads = [s for s in with_play_params if "catalogId" not in s["attributes"]["playParams"]]
+    linked = [s for s in with_play_params if "catalogId" in s["attributes"]["playParams"]]
     assert 0 < len(uploads) <= len(songs) // 10  # about 5 %
     assert all(s["relationships"]["catalog"]["data"] == [] for s in uploads)
     for song in linked:
@@ -221,7 +225,7 @@ def test_only_playlists_the_app_created_can_edit(emulator: AppleMusicEmulator) -
 
 def test_artists_and_music_videos_attributes(emulator: AppleMusicEmulator) -> None:
     artists = emulator.library_items("library-artists", include_catalog=True)
-    assert all(set(a["attributes"]) == {"name"} and "relationships" not in a for a in artists)
+    assert all(set(a["attributes"]) <= {"name", "dateAdded"} and "relationships" not in a for a in artists)
     videos = emulator.library_items("library-music-videos", include_catalog=True)
     assert all({"name", "artistName"} <= set(v["attributes"]) for v in videos)
     assert all(v["relationships"]["catalog"]["data"][0]["type"] == "music-videos" for v in videos)
@@ -240,7 +244,10 @@ def test_in_library_matches_the_listing(emulator: AppleMusicEmulator, kind: str)
     # hidden items are in in_library too: compare with every item the listing holds
     every = emulator._library.collections[f"library-{kind}"].items.values()
     assert owned == {i.catalog_id: i.library_id for i in every if i.catalog_id is not None}
-    assert set(emulator.catalog_ids(kind, in_library=True)) == set(owned)
+    # catalog ids the catalog no longer resolves are in the library, not in the catalog's ids
+    withdrawn = emulator._library.withdrawn[kind]
+    assert kind == "playlists" or withdrawn
+    assert set(emulator.catalog_ids(kind, in_library=True)) == set(owned) - withdrawn
     assert not set(emulator.catalog_ids(kind)) & set(owned)
 
 
@@ -362,8 +369,12 @@ def test_stats_record_each_listing_request(emulator: AppleMusicEmulator) -> None
 def test_single_playlist_fetch_includes_its_tracks(emulator: AppleMusicEmulator) -> None:
     playlist = _longest_playlist(emulator)
     body = _get(emulator, f"/v1/me/library/playlists/{playlist}", include="tracks").json()
-    tracks = body["data"][0]["relationships"]["tracks"]["data"]
-    assert [t["id"] for t in tracks] == [t["id"] for t in emulator.library_items(TRACKS, parent_id=playlist)]
+    relationship = body["data"][0]["relationships"]["tracks"]
+    # the first 100 positions inline (hidden ones left out), like the first page of the listing
+    first_page = _get(emulator, f"/v1/me/library/playlists/{playlist}/tracks", limit=100).json()
+    assert [t["id"] for t in relationship["data"]] == [t["id"] for t in first_page["data"]]
+    assert relationship["meta"]["total"] == first_page["meta"]["total"]
+    assert ("next" in relationship) == (first_page["meta"]["total"] > 100)
 
 
 def test_albums_face_is_the_generic_listing(emulator: AppleMusicEmulator) -> None:
@@ -419,5 +430,6 @@ def test_a_hundred_thousand_songs_start_in_seconds() -> None:
     started = time.perf_counter()
     emulator = AppleMusicEmulator(albums=10, songs=100_000)
     elapsed = time.perf_counter() - started
-    assert len(emulator.library_ids("songs")) == 95_000
+    # 95,000 with a catalog id, but every 40th of those has none (no playParams)
+    assert len(emulator.library_ids("songs")) == 95_000 - 95_000 // 40
     assert elapsed < 20, f"100,000 songs took {elapsed:.1f} s to generate"

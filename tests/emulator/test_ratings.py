@@ -103,7 +103,8 @@ def test_ratings_need_both_tokens_and_a_known_kind(emulator: AppleMusicEmulator)
         timeout=10,
     )
     assert requests_no_jwt.status_code == 401
-    assert _get(emulator, "/v1/me/ratings/library-artists", emulator.user_token, ids="r.x").status_code == 404
+    artists = _get(emulator, "/v1/me/ratings/library-artists", emulator.user_token, ids="r.x")
+    assert artists.status_code == 400 and artists.json()["errors"][0]["code"] == "40008"  # no ratings
 
 
 def test_each_user_has_ratings_of_their_own() -> None:

@@ -25,7 +25,8 @@ def _tracks_path(playlist: str) -> str:
 
 
 def test_playlist_tracks_are_the_same_as_without_the_flag(start_emulator: Any, set_connection: Any) -> None:
-    sizes = {"songs": 300, "playlists": 12, "playlist_tracks": 60, "hidden_every": 9}
+    # relationship_limit=0: every track inline, else the account without the listing cannot reach the rest
+    sizes = {"songs": 300, "playlists": 12, "playlist_tracks": 60, "hidden_every": 9, "relationship_limit": 0}
     plain = start_emulator(**sizes)
     set_connection("plain", **plain.connection_dict())
     missing = start_emulator(song_listings_missing=True, **sizes)
