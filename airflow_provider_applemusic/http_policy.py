@@ -14,8 +14,10 @@ import asyncio
 import collections
 import contextlib
 import email.utils
+import html
 import json
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_applemusic.exceptions import (
+    AppleMusicConfigError,
     AppleMusicDeveloperTokenError,
     AppleMusicError,
     AppleMusicRateLimitError,
@@ -50,6 +53,8 @@ PACE_GROWTH = 1.05
 PACE_RELEASE_RATE = 1000.0
 #: Apple's code and title for an account that may not use the library (no subscription)
 INSUFFICIENT_PRIVILEGES = ("40015", "Insufficient Privileges")
+#: the query parameter of the language tag (the provider's ``language``)
+LANGUAGE_PARAMETER = "l"
 
 
 @dataclass(frozen=True)
@@ -117,13 +122,32 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+#: an HTML error page's title (gateways answer 5xx with such pages, not JSON)
+_HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+#: the longest title taken from an HTML error page
+HTML_TITLE_MAX = 80
+
+
+def html_title(body: bytes) -> str | None:
+    """The short title of an HTML error page (``504 Gateway Timeout``), never the page itself."""
+    match = _HTML_TITLE.search(body[:4096])
+    if match is None:
+        return None
+    text = " ".join(html.unescape(match.group(1).decode("utf-8", "replace")).split())
+    return text[:HTML_TITLE_MAX] or None
+
+
 def apple_error_fields(body: bytes) -> dict[str, str | None]:
-    """``title``, ``detail``, ``code`` and the ``source.parameter`` of Apple's first error."""
+    """
+    ``title``, ``detail``, ``code`` and the ``source.parameter`` of Apple's first error; of an
+    HTML error page, its title only.
+    """
     fields: dict[str, str | None] = {"title": None, "detail": None, "code": None, "parameter": None}
     try:
         errors = json.loads(body)["errors"]
         first = errors[0]
     except (ValueError, KeyError, IndexError, TypeError):
+        fields["title"] = html_title(body)
         return fields
     if not isinstance(first, Mapping):
         return fields
@@ -138,8 +162,10 @@ def apple_error_fields(body: bytes) -> dict[str, str | None]:
 
 def _describe(status: int | None, fields: Mapping[str, str | None]) -> str:
     parts = [str(status) if status is not None else "no response"]
-    if fields.get("title"):
-        parts.append(str(fields["title"]))
+    title = fields.get("title")
+    if title:
+        # an HTML page's title often starts with the status already ("504 Gateway Timeout")
+        parts = [title] if status is not None and title.startswith(f"{status} ") else [*parts, title]
     text = " ".join(parts)
     if fields.get("detail"):
         text += f": {fields['detail']}"
@@ -410,6 +436,12 @@ def evaluate_response(
             final,
             retry_after=parse_retry_after(headers.get("Retry-After")),
             reason=f"Apple Music {method} {path} answered {_describe(status, apple_error_fields(body))}",
+        )
+    if status == 400 and apple_error_fields(body)["parameter"] == LANGUAGE_PARAMETER:
+        raise AppleMusicConfigError(
+            f"language was refused by the service on {method} {path} "
+            f"({_describe(status, apple_error_fields(body))}): it must be a language tag the "
+            "service reads, such as 'en-US' or 'fr'"
         )
     raise request_error(method, path, status, body)
 
@@ -721,15 +753,17 @@ def budget_store(url: str | None) -> LocalBudgetStore | RedisBudgetStore:
 
 class RequestBudget:
     """
-    At most ``rate`` request starts a second on one developer key, evenly spaced: each request
-    reserves the next start (generic cell rate algorithm) and waits for it.
+    At most ``rate`` request starts a second on one Apple Developer team (the service throttles
+    per team, so every key of a team shares it), evenly spaced: each request reserves the next
+    start (generic cell rate algorithm) and waits for it.
 
     In this process's store the rate is this process's (a task's: a pool slot's); in a shared
-    store (Redis) it is the key's, across every worker, the triggerer and every user. Retries
+    store (Redis) it is the team's, across every key, worker, the triggerer and every user. Retries
     reserve again: a 429 or a 5xx costs the budget like any request.
 
     :param rate: requests a second.
-    :param key: what shares the budget, e.g. the Team ID and Key ID.
+    :param key: what shares the budget: the host and the Team ID
+        (:attr:`~airflow_provider_applemusic.connection.AppleMusicSettings.budget_key`).
     :param store: where the reservations live (:func:`budget_store`).
     """
 

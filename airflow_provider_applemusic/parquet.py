@@ -72,7 +72,7 @@ RESOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
         "id", "type", "name", "artist_name", "album_name", "genre_names", "track_number",
         "duration_ms", "release_date", "date_added", "content_rating", "catalog_id",
     ),
-    "library-artists": ("id", "type", "name", "catalog_id"),
+    "library-artists": ("id", "type", "name", "date_added", "catalog_id"),
     "library-playlists": ("id", "type", "name", "description", "can_edit", "date_added", "catalog_id"),
     "library-music-videos": (
         "id", "type", "name", "artist_name", "album_name", "genre_names", "duration_ms",

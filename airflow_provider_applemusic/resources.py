@@ -28,6 +28,11 @@ class ListingResource:
     :param evidence: listings whose items imply this one has some: some accounts answer this
         listing 404 whatever it holds, so a 404 at offset 0 is an empty collection only when
         these are empty too.
+    :param identity: what makes an entry itself: ``id`` (a library item: each id once, offsets
+        that shift are caught by id) or ``position`` (a playlist's tracks and the play history:
+        the same id may stand at several positions, every entry is kept, in the service's order).
+    :param query: parameters every request of the listing carries (the play history's
+        ``types``: without it, plays of library songs do not come back).
     """
 
     name: str
@@ -39,6 +44,13 @@ class ListingResource:
     parent: str | None = None
     inline_in_parent: str | None = None
     evidence: tuple[str, ...] = ()
+    identity: str = "id"
+    query: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def windowed(self) -> bool:
+        """The service returns ``dateAdded`` for its items: date windows can work on it."""
+        return "dateAdded" in self.extended
 
     def listing_path(self, parent_id: str | None = None) -> str:
         """The path to page, with ``parent_id`` for a relationship listing (checked)."""
@@ -79,9 +91,10 @@ LISTING_RESOURCES: dict[str, ListingResource] = {
             ("dateAdded",),
             evidence=("library-albums", "library-playlists"),
         ),
-        ListingResource("library-artists", "/v1/me/library/artists", 100, ("r.",)),
+        ListingResource("library-artists", "/v1/me/library/artists", 100, ("r.",), ("dateAdded",)),
         ListingResource("library-playlists", "/v1/me/library/playlists", 100, ("p.",), ("dateAdded",)),
-        ListingResource("library-music-videos", "/v1/me/library/music-videos", 100, ("i.",), ("dateAdded",)),
+        # the service never returns dateAdded for music videos, asked for or not
+        ListingResource("library-music-videos", "/v1/me/library/music-videos", 100, ("i.",)),
         ListingResource(
             "library-playlist-tracks",
             "/v1/me/library/playlists/{parent_id}/tracks",
@@ -89,14 +102,31 @@ LISTING_RESOURCES: dict[str, ListingResource] = {
             ("i.",),
             parent="playlist",
             inline_in_parent="tracks",
+            # a playlist may hold the same song at several positions
+            identity="position",
         ),
-        # newest first, library albums and playlists mixed; a limit over 25 answers 400
+        # newest first, library albums and playlists mixed; a limit over 25 answers 400; the
+        # service ends it after about 150 items, however large the library: not a full listing
         ListingResource("recently-added", "/v1/me/library/recently-added", 25, ("l.", "p.")),
-        # short histories of catalog and library items, newest first, no play timestamps
-        ListingResource("recently-played-tracks", "/v1/me/recent/played/tracks", 10, ("",)),
+        # short histories of catalog and library items, newest first, no play timestamps. The
+        # plays: at most 50 in all, de-duplicated by the service (a replay moves to the top);
+        # without types only plays of catalog songs come back
+        ListingResource(
+            "recently-played-tracks",
+            "/v1/me/recent/played/tracks",
+            30,
+            ("",),
+            identity="position",
+            query=(("types", "songs,library-songs"),),
+        ),
         ListingResource("heavy-rotation", "/v1/me/history/heavy-rotation", 10, ("",)),
     )
 }
+
+
+#: the listings whose items carry ``dateAdded``: the ones date windows (``added_after``,
+#: ``added_before``) work on
+WINDOWED_RESOURCES: tuple[str, ...] = tuple(name for name, row in LISTING_RESOURCES.items() if row.windowed)
 
 
 def listing_resource(name: object) -> ListingResource:

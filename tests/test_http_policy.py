@@ -9,6 +9,7 @@ import time
 import pytest
 
 from airflow_provider_applemusic.exceptions import (
+    AppleMusicConfigError,
     AppleMusicDeveloperTokenError,
     AppleMusicRateLimitError,
     AppleMusicRequestError,
@@ -102,3 +103,61 @@ def test_429_halves_the_limit_and_sets_a_pace_successes_grow_back() -> None:
         aimd.finish(200, now + 1, now + 1)
     assert aimd.allowed() == 8
     assert aimd.rate is not None and aimd.rate > 9.5
+
+
+GATEWAY_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><meta charset='utf-8'>\n<title>504 Gateway\n Timeout</title></head>"
+    b"<body><h1>Gateway Timeout</h1><p>Correlation Key: SECRETCORRELATION42</p>"
+    + b"x" * 2000
+    + b"</body></html>"
+)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_an_html_5xx_page_is_retried_and_named_by_its_status_and_title_never_the_page(status: int) -> None:
+    with pytest.raises(TransientError) as caught:
+        evaluate_response(CTX, status, {"Content-Type": "text/html"}, GATEWAY_PAGE)
+    final = str(caught.value.final)
+    assert (
+        f"failed with {status} 504 Gateway Timeout" in final
+        if status != 504
+        else "failed with 504 Gateway Timeout;" in final
+    )
+    assert caught.value.final.title == "504 Gateway Timeout"
+    for leak in ("<", "Correlation", "SECRETCORRELATION42", "xxxx"):
+        assert leak not in final
+        assert leak not in caught.value.reason
+
+
+def test_an_html_page_on_a_status_that_is_not_retried_gives_its_title_only() -> None:
+    with pytest.raises(AppleMusicRequestError) as caught:
+        evaluate_response(
+            CTX, 405, {}, b"<html><title>405 Not Allowed</title><body>" + b"y" * 500 + b"</body></html>"
+        )
+    assert str(caught.value) == "Apple Music GET /v1/me/library/albums failed with 405 Not Allowed"
+
+
+def test_a_400_naming_the_language_parameter_is_a_config_error_naming_language() -> None:
+    body = json.dumps(
+        {
+            "errors": [
+                {
+                    "id": "X",
+                    "title": "Invalid Parameter Value",
+                    "status": "400",
+                    "code": "40005",
+                    "source": {"parameter": "l"},
+                }
+            ]
+        }
+    ).encode()
+    with pytest.raises(AppleMusicConfigError, match=r"^language was refused .*40005.*such as 'en-US'"):
+        evaluate_response(CTX, 400, {}, body)
+
+
+def test_a_400_naming_another_parameter_stays_a_request_error() -> None:
+    body = json.dumps(
+        {"errors": [{"title": "Invalid Parameter Value", "code": "40005", "source": {"parameter": "limit"}}]}
+    )
+    with pytest.raises(AppleMusicRequestError, match="parameter limit"):
+        evaluate_response(CTX, 400, {}, body.encode())

@@ -49,7 +49,7 @@ from airflow_provider_applemusic.http_policy import (
     retrying_kwargs,
     user_token_refused_401,
 )
-from airflow_provider_applemusic.ids import add_batches, catalog_lookups, normalize_ids
+from airflow_provider_applemusic.ids import add_batches, catalog_lookups, normalize_ids, track_items
 from airflow_provider_applemusic.paging import ListingPager, listing_ends_before, listing_params
 from airflow_provider_applemusic.ratings import (
     normalize_rating_ids,
@@ -228,7 +228,10 @@ class _AppleMusicHookBase(BaseHook):
 
     @staticmethod
     def _budget(settings: AppleMusicSettings) -> RequestBudget | None:
-        """The connection's request budget (extras ``requests_per_second``, ``budget_store``)."""
+        """
+        The connection's request budget (extras ``requests_per_second``, ``budget_store``), named
+        by its Apple Developer team: every key of one team shares it, like the service's limit.
+        """
         if settings.requests_per_second is None:
             return None
         store = budget_store(settings.budget_store)
@@ -447,6 +450,7 @@ class AppleMusicHook(_AppleMusicHookBase):
         params = listing_params(
             size, join_include(include), join_extend(extend, required=row.extended), language
         )
+        params.update(row.query)
         return path, params
 
     def _fetch(self, fetch: Fetch) -> dict[str, Any] | None:
@@ -561,6 +565,7 @@ class AppleMusicHook(_AppleMusicHookBase):
             lambda offset: self._page(row, parent_id, path, {**params, "offset": str(offset)}),
             page_size=int(params["limit"]),
             pages_in_flight=in_flight,
+            identity=row.identity,
         )
 
     def iter_library(
@@ -580,13 +585,17 @@ class AppleMusicHook(_AppleMusicHookBase):
         Pages by offset (``limit``, ``include``, ``extend`` and ``l`` on every request, whatever
         ``next`` drops) until ``next`` is absent; short pages are not the end. Offsets shift when
         the library changes while paging, so each page after the first starts one position
-        early: the item seen last must come back, else the page is fetched again from further
-        back. An item present throughout comes exactly once. Arguments are checked at once,
-        before any request.
+        early and the overlap is checked, else the page is fetched again from further back.
+        In a library listing an item is its id: an item present throughout comes exactly once.
+        In a playlist's tracks and the play history an entry is its position: every entry
+        comes, a song the playlist holds twice twice, in the service's order (the overlap is
+        checked as a sequence). Arguments are checked at once, before any request.
 
         :param resource: a row of :data:`~airflow_provider_applemusic.resources.LISTING_RESOURCES`:
             ``library-albums``, ``library-songs``, ``library-artists``, ``library-playlists``,
-            ``library-music-videos``, ``library-playlist-tracks``.
+            ``library-music-videos``, ``library-playlist-tracks``, ``recently-added``,
+            ``recently-played-tracks`` (plays of catalog and library songs: ``types`` is always
+            sent), ``heavy-rotation``.
         :param page_size: items per page; None: the resource's page maximum.
         :param include: relationships to include, e.g. ``["catalog"]``.
         :param extend: extended attributes to ask for besides the resource's own (``dateAdded``).
@@ -772,14 +781,15 @@ class AppleMusicHook(_AppleMusicHookBase):
 
         :param name: the playlist's name.
         :param description: its description.
-        :param tracks: catalog song ids, in order.
+        :param tracks: library song ids (``i.…``) and catalog song ids (digits), mixed, in
+            order (repeats kept); each is sent typed by its id. Checked before any request.
         :return: the new playlist resource.
         """
+        songs = track_items(tracks)
         attributes: dict[str, Any] = {"name": name}
         if description:
             attributes["description"] = description
         body: dict[str, Any] = {"attributes": attributes}
-        songs = [{"id": str(song), "type": "songs"} for song in tracks]
         if songs:
             body["relationships"] = {"tracks": {"data": songs}}
         answer = self.request(
@@ -789,12 +799,19 @@ class AppleMusicHook(_AppleMusicHookBase):
 
     def append_playlist_tracks(self, playlist_id: str, tracks: Iterable[str]) -> None:
         """
-        Append catalog songs to a library playlist the app created
+        Append songs to a library playlist the app created
         (``POST /v1/me/library/playlists/{id}/tracks``). Not retried on 5xx, timeouts or dropped
         connections: read the tracks back before sending again.
+
+        :param playlist_id: the library playlist's id (``p.…``).
+        :param tracks: library song ids (``i.…``) and catalog song ids (digits), mixed, in
+            order (repeats kept); each is sent typed by its id. Checked before any request.
         """
         path = listing_resource("library-playlist-tracks").listing_path(playlist_id)
-        body = {"data": [{"id": str(song), "type": "songs"} for song in tracks]}
+        songs = track_items(tracks)
+        if not songs:
+            raise AppleMusicConfigError("tracks holds no song ids: give at least one to append")
+        body = {"data": songs}
         self.request("POST", path, json_body=body, expect_json=False, idempotent=False)
 
     def get_storefront(self) -> str:

@@ -22,7 +22,7 @@ from airflow_provider_applemusic.export import (
 )
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
 from airflow_provider_applemusic.paging import progress_ticker
-from airflow_provider_applemusic.resources import LISTING_RESOURCES, listing_resource
+from airflow_provider_applemusic.resources import LISTING_RESOURCES, WINDOWED_RESOURCES, listing_resource
 from airflow_provider_applemusic.validation import (
     join_extend,
     join_include,
@@ -171,11 +171,11 @@ class AppleMusicExportOperator(BaseOperator):
             raise AppleMusicConfigError(
                 f"playlist_tracks is only for resource 'library-playlists', got resource {resource!r}"
             )
-        if (added_after is not None or added_before is not None) and "dateAdded" not in row.extended:
-            with_date = ", ".join(n for n in EXPORTABLE if "dateAdded" in LISTING_RESOURCES[n].extended)
+        if (added_after is not None or added_before is not None) and not row.windowed:
+            with_date = ", ".join(n for n in EXPORTABLE if n in WINDOWED_RESOURCES)
             raise AppleMusicConfigError(
-                f"added_after/added_before need dateAdded, which resource {resource!r} does not have; "
-                f"resources with it: {with_date}"
+                f"added_after/added_before need dateAdded, which the service never returns for "
+                f"resource {resource!r}; resources that allow date windows: {with_date}"
             )
         self.resource = resource
         self.path = path

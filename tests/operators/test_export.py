@@ -222,17 +222,51 @@ def test_replace_false_refuses_an_existing_file_before_any_request(
         ({"file_format": "csv"}, "file_format must be one of jsonl, json, parquet"),
         ({"file_format": "parquet", "compression": "gzip"}, "compression must be 'auto' or one of 'snappy'"),
         ({"file_format": "jsonl", "compression": "zstd"}, "for file_format 'jsonl'"),
-        ({"resource": "library-artists", "added_after": "2024-01-01"}, "does not have"),
+        *(
+            (
+                {"resource": resource, "added_after": "2024-01-01"},
+                f"never returns for resource '{resource}'; resources that allow date windows: "
+                "library-albums, library-songs, library-artists, library-playlists$",
+            )
+            for resource in (
+                "library-music-videos",
+                "recently-added",
+                "recently-played-tracks",
+                "heavy-rotation",
+            )
+        ),
         ({"resource": "library-albums", "playlist_tracks": True}, "playlist_tracks is only for"),
         ({"page_size": 101}, "page_size must be an integer from 1 to 100"),
         ({"max_concurrency": 0}, "max_concurrency must be an integer"),
         ({"replace": "no"}, "replace must be True or False"),
     ],
 )
-def test_bad_arguments_fail_at_construction(kwargs: dict[str, Any], message: str) -> None:
+def test_bad_arguments_fail_at_construction(
+    start_emulator: Any, kwargs: dict[str, Any], message: str
+) -> None:
+    emulator = start_emulator(albums=5)
     kwargs = {"resource": "library-songs", "path": "s3://b/k.jsonl", **kwargs}
     with pytest.raises(AppleMusicConfigError, match=message):
         AppleMusicExportOperator(task_id="export", **kwargs)
+    assert emulator.stats.requests == 0
+
+
+@pytest.mark.parametrize(
+    "resource", ["library-albums", "library-songs", "library-artists", "library-playlists"]
+)
+def test_a_date_window_keeps_the_items_added_in_it_on_every_resource_with_date_added(
+    start_emulator: Any, tmp_path: Any, resource: str
+) -> None:
+    emulator = start_emulator(albums=60, songs=80, artists=60, playlists=40)
+    expected = [
+        item["id"]
+        for item in emulator.library_items(resource)
+        if "2024-03-01" <= (item["attributes"].get("dateAdded") or "")[:10] < "2024-09-01"
+    ]
+    assert expected, "the window holds some items"
+    path = tmp_path / "window.jsonl"
+    _export(resource=resource, path=str(path), added_after="2024-03-01", added_before="2024-09-01")
+    assert [item["id"] for item in _jsonl(path.read_bytes())] == expected
 
 
 @pytest.mark.parametrize(
