@@ -33,19 +33,26 @@ def library_ids_from_catalog(body: Mapping[str, Any]) -> dict[str, str | None]:
 def catalog_id_of(resource: Mapping[str, Any]) -> str | None:
     """
     The catalog id behind a resource: ``playParams.catalogId``, else the linked catalog resource
-    (``include=catalog``), else its own id when it is a catalog resource; None for an upload.
+    (``include=catalog``), else its own id when it is a catalog resource; None for an upload, a
+    library song without ``playParams`` (removed from the service) or anything not shaped so.
     """
-    play = (resource.get("attributes") or {}).get("playParams") or {}
-    if isinstance(play, Mapping) and play.get("catalogId"):
-        found = play["catalogId"]
-    else:
-        related = ((resource.get("relationships") or {}).get("catalog") or {}).get("data") or []
-        if related and isinstance(related[0], Mapping):
+    play = _member(_member(resource, "attributes"), "playParams")
+    found = play.get("catalogId")
+    if not found:
+        related = _member(_member(resource, "relationships"), "catalog").get("data")
+        if isinstance(related, list) and related and isinstance(related[0], Mapping):
             found = related[0].get("id")
         else:
-            kind = str(resource.get("type") or "")
-            found = resource.get("id") if kind and not kind.startswith("library-") else None
-    return found if isinstance(found, str) else None
+            kind = resource.get("type")
+            library = not isinstance(kind, str) or not kind or kind.startswith("library-")
+            found = None if library else resource.get("id")
+    return found if isinstance(found, str) and found else None
+
+
+def _member(value: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """``value[name]`` when it is a mapping, else an empty one."""
+    member = value.get(name)
+    return member if isinstance(member, Mapping) else {}
 
 
 def description_text(resource: Mapping[str, Any]) -> str | None:

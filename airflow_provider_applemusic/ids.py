@@ -47,6 +47,17 @@ def short_repr(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "...'"
 
 
+def _candidates(values: Any, *, where: str, noun: str) -> Iterable[Any]:
+    """The items of a list of ids, or of one comma-separated string of them."""
+    if isinstance(values, str):
+        return values.split(",")
+    if isinstance(values, Iterable) and not isinstance(values, (bytes, Mapping)):
+        return values
+    raise AppleMusicConfigError(
+        f"{where} must be a list of {noun}s or a comma-separated string, got {type(values).__name__}"
+    )
+
+
 def checked_ids(
     kind: str, values: Any, *, where: str, noun: str = "id", name_kind: bool = False
 ) -> list[str]:
@@ -55,14 +66,7 @@ def checked_ids(
     :data:`ID_SHAPES` or :data:`LIBRARY_ID_SHAPES`; return them stripped and de-duplicated, in
     order. Errors name ``where`` and the bad id as a ``noun`` (and ``kind`` with ``name_kind``).
     """
-    if isinstance(values, str):
-        candidates: Iterable[Any] = values.split(",")
-    elif isinstance(values, Iterable) and not isinstance(values, (bytes, Mapping)):
-        candidates = values
-    else:
-        raise AppleMusicConfigError(
-            f"{where} must be a list of {noun}s or a comma-separated string, got {type(values).__name__}"
-        )
+    candidates = _candidates(values, where=where, noun=noun)
     pattern, shape = {**ID_SHAPES, **LIBRARY_ID_SHAPES}[kind]
     seen: dict[str, None] = {}
     for value in candidates:
@@ -80,6 +84,44 @@ def checked_ids(
             )
         seen.setdefault(value)
     return list(seen)
+
+
+def track_type(track_id: str) -> str | None:
+    """``library-songs`` for a library song id (``i.…``), ``songs`` for a catalog one (digits), else None."""
+    if LIBRARY_ID_SHAPES["library-songs"][0].match(track_id):
+        return "library-songs"
+    return "songs" if _NUMERIC_ID.match(track_id) else None
+
+
+def normalize_tracks(values: Any, *, param: str = "tracks", unique: bool = False) -> list[str]:
+    """
+    Check a playlist's songs: library song ids (``i.…``) and catalog song ids (digits) mixed,
+    a list or one comma-separated string; return them stripped, in the order given (repeats
+    kept unless ``unique``). Anything else is refused, naming ``param``, the id and what is allowed.
+    """
+    tracks: list[str] = []
+    for value in _candidates(values, where=param, noun="song id"):
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise AppleMusicConfigError(f"{param} holds {short_repr(value)}, which is not a string id")
+        value = value.strip()
+        if not value and isinstance(values, str):
+            continue
+        if track_type(value) is None:
+            raise AppleMusicConfigError(
+                f"{param} holds {short_repr(value)}, which is not a song id: give library song "
+                f"ids ({LIBRARY_ID_SHAPES['library-songs'][1]}) or catalog song ids "
+                f"({ID_SHAPES['songs'][1]})"
+            )
+        tracks.append(value)
+    return list(dict.fromkeys(tracks)) if unique else tracks
+
+
+def track_items(tracks: Iterable[str], *, param: str = "tracks") -> list[dict[str, str]]:
+    """The ``{"id", "type"}`` items of a playlist write, each typed by its id, in order."""
+    checked = normalize_tracks(tracks, param=param)
+    return [{"id": track, "type": track_type(track) or "songs"} for track in checked]
 
 
 def normalize_ids(ids: Any, *, param: str = "ids") -> dict[str, list[str]]:

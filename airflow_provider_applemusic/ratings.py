@@ -10,6 +10,8 @@ from airflow_provider_applemusic.ids import ID_SHAPES, LIBRARY_ID_SHAPES, checke
 
 #: what can be asked for ratings: catalog types (catalog ids) and library types (library ids)
 RATING_KINDS = (*ID_SHAPES, *LIBRARY_ID_SHAPES)
+#: kinds the service has but rates nothing of (asking answers an error)
+UNRATED_KINDS = ("artists", "library-artists")
 #: the most ids one ratings request takes (more answer 400 naming ``ids``)
 MAX_RATING_IDS = 200
 #: a love and a dislike, the values ``attributes.value`` holds
@@ -17,10 +19,14 @@ LOVE, DISLIKE = 1, -1
 
 
 def validate_rating_kind(kind: Any, *, param: str = "kind") -> str:
-    """Return ``kind`` if ratings can be asked for it, else raise naming ``param``."""
+    """
+    Return ``kind`` if ratings can be asked for it, else raise naming ``param`` and the kinds
+    there are (artists, in the catalog or the library, have no ratings).
+    """
     if not isinstance(kind, str) or kind not in RATING_KINDS:
+        why = ": artists have no ratings in Apple Music" if kind in UNRATED_KINDS else ""
         raise AppleMusicConfigError(
-            f"{param} must be one of {', '.join(RATING_KINDS)}, got {short_repr(kind)}"
+            f"{param} must be one of {', '.join(RATING_KINDS)}, got {short_repr(kind)}{why}"
         )
     return kind
 

@@ -17,15 +17,18 @@ from airflow_provider_applemusic.exceptions import (
     AppleMusicRequestError,
 )
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
-from airflow_provider_applemusic.ids import chunks, normalize_ids
+from airflow_provider_applemusic.ids import chunks, normalize_tracks, track_type
 from airflow_provider_applemusic.validation import validate_seconds, validate_storefront
 
 _T = TypeVar("_T")
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from airflow.sdk import Context
+
+    #: one playlist entry: its library song id and the catalog id behind it (None: an upload)
+    Entry = tuple[str, str | None]
 
 IF_EXISTS = ("reuse", "create", "fail")
 #: the task state store key of the playlist a task created (kept across its retries)
@@ -47,6 +50,37 @@ def _marked(playlists: list[dict[str, Any]], marker: str) -> str | None:
 def _is_maybe_applied(err: AppleMusicError) -> bool:
     """A write that failed this way may have been carried out all the same."""
     return isinstance(err, AppleMusicRequestError) and (err.status is None or err.status >= 500)
+
+
+def playlist_entries(tracks: Iterable[Mapping[str, Any]]) -> list[Entry]:
+    """A playlist's tracks as entries, in order, repeats kept: ``(library id, catalog id)``."""
+    return [(str(track.get("id")), catalog_id_of(track)) for track in tracks]
+
+
+def holds(entry: Entry, song: str) -> bool:
+    """
+    Whether a playlist entry is ``song``: a library song id is the entry's own id, a catalog
+    song id the catalog id behind it (the service adds a catalog song as a library song).
+    """
+    return song == (entry[0] if track_type(song) == "library-songs" else entry[1])
+
+
+def landed(tail: Sequence[Entry], sent: Sequence[str]) -> int | None:
+    """
+    How many of the songs ``sent`` (in order) the entries ``tail`` account for: ``tail`` is
+    what the playlist holds past the length it had before they were sent. Each entry must be
+    the next song sent, or a later one (the service skips ids it cannot add); the count runs to
+    the song of the last entry. None: the entries are not the songs sent (the playlist was
+    changed by someone else).
+    """
+    position = 0
+    for entry in tail:
+        while position < len(sent) and not holds(entry, sent[position]):
+            position += 1
+        if position == len(sent):
+            return None
+        position += 1
+    return position
 
 
 class _PlaylistOperator(BaseOperator):
@@ -73,9 +107,12 @@ class _PlaylistOperator(BaseOperator):
         return AppleMusicHook(self.apple_music_conn_id)
 
     def songs(self) -> list[str]:
-        """Catalog song ids: ``tracks`` then each ISRC's choice; unknown ISRCs fail, named."""
+        """
+        Song ids, each once: ``tracks`` (library and catalog song ids) then each ISRC's choice;
+        unknown ISRCs fail, named.
+        """
         isrcs = normalize_codes(self.isrcs, "isrcs")
-        songs = normalize_ids({"songs": self.tracks}, param="tracks")["songs"] if self.tracks else []
+        songs = normalize_tracks(self.tracks, param="tracks", unique=True) if self.tracks else []
         validate_storefront(self.storefront)
         if not isrcs:
             return songs
@@ -91,23 +128,32 @@ class _PlaylistOperator(BaseOperator):
                 songs.append(chosen)
         return songs
 
-    def present_songs(self, playlist_id: str) -> list[str]:
-        """The catalog ids the playlist holds now, in order (read back from the service)."""
-        tracks = self.hook.iter_library("library-playlist-tracks", parent_id=playlist_id)
-        return [cid for cid in (catalog_id_of(t) for t in tracks) if cid is not None]
+    def read_entries(self, playlist_id: str) -> list[Entry]:
+        """The playlist's entries now, in order, repeats kept (read back from the service)."""
+        return playlist_entries(self.hook.iter_library("library-playlist-tracks", parent_id=playlist_id))
 
     def append_missing(self, playlist_id: str, songs: list[str]) -> int:
         """
-        Append the songs the playlist lacks, in batches. After a failure that may have been
-        applied (5xx, timeout) the playlist is read back and only what is still missing is sent
-        again; a song already there is never appended again. Returns how many were appended.
+        Append the songs the playlist lacks (each once, in order), in batches; songs it holds
+        already, at one position or several, are left alone. After a failure that may have been
+        applied (5xx, timeout) the playlist is read back and compared by position: what it holds
+        past its length before is what was sent, so only the songs not there yet are sent again.
+        Returns how many were appended.
         """
-        present = set(self.present_songs(playlist_id))
-        missing = [song for song in dict.fromkeys(songs) if song not in present]
+        before = self.read_entries(playlist_id)
+        library_ids = {entry[0] for entry in before}
+        catalog_ids = {entry[1] for entry in before}
+        missing = [
+            song
+            for song in dict.fromkeys(songs)
+            if song not in (library_ids if track_type(song) == "library-songs" else catalog_ids)
+        ]
+        sent: list[str] = []
         for batch in chunks(missing, APPEND_BATCH):
             for attempt in range(1, APPEND_ATTEMPTS + 1):
                 try:
                     self.hook.append_playlist_tracks(playlist_id, batch)
+                    sent += batch
                     break
                 except AppleMusicError as err:
                     if not _is_maybe_applied(err) or attempt == APPEND_ATTEMPTS:
@@ -116,11 +162,24 @@ class _PlaylistOperator(BaseOperator):
                         "Appending %d songs failed (%s): reading the playlist back", len(batch), err
                     )
                     time.sleep(min(8.0, 0.5 * 2**attempt))
-                    present = set(self.present_songs(playlist_id))
-                    batch = [song for song in batch if song not in present]
+                    done = self._landed(playlist_id, before, [*sent, *batch]) - len(sent)
+                    sent += batch[: max(0, done)]
+                    batch = batch[max(0, done) :]
                     if not batch:
                         break
         return len(missing)
+
+    def _landed(self, playlist_id: str, before: list[Entry], sent: list[str]) -> int:
+        """How many of ``sent`` the playlist holds past its entries ``before``, read back now."""
+        after = self.read_entries(playlist_id)
+        count = landed(after[len(before) :], sent) if after[: len(before)] == before else None
+        if count is None:
+            raise AppleMusicError(
+                f"playlist {playlist_id} was changed by someone else while songs were appended to it "
+                f"(it held {len(before)} tracks, now {len(after)}, and not as sent): nothing more "
+                "was sent; check it in Apple Music, then run the task again to append what it lacks"
+            )
+        return count
 
 
 class CreateLibraryPlaylistOperator(_PlaylistOperator):
@@ -136,7 +195,8 @@ class CreateLibraryPlaylistOperator(_PlaylistOperator):
 
     :param name: the playlist's name. (templated)
     :param description: its description; the run marker is appended. (templated)
-    :param tracks: catalog song ids, in order. (templated)
+    :param tracks: song ids, in order: library song ids (``i.…``) and catalog song ids
+        (digits), mixed; a song given twice is added once. (templated)
     :param isrcs: ISRCs of songs, resolved like ``AddToLibraryOperator`` does. (templated)
     :param if_exists: ``reuse`` (default): reuse an app-created playlist of the same name;
         ``create``: create a new one anyway; ``fail``: fail when one exists.
@@ -262,13 +322,16 @@ class AddTracksToPlaylistOperator(_PlaylistOperator):
     """
     Append songs to a library playlist the app created, each song once.
 
-    The playlist's tracks are read first; only songs it lacks (by catalog id) are appended, in
-    batches. After a failure that may have been applied (5xx, timeout) the playlist is read back
-    before the rest is sent again, so each requested song ends up in it at least once and none
-    twice. A playlist the app cannot edit (``canEdit`` false) is refused before any write.
+    The playlist's tracks are read first; only songs it lacks (a library song by its id, a
+    catalog song by the catalog id behind its entries) are appended, in batches; songs it holds
+    already, once or repeated, are left alone. After a failure that may have been applied (5xx,
+    timeout) the playlist is read back and compared by position with what it held before, so
+    each requested song is appended exactly once. A playlist the app cannot edit (``canEdit``
+    false) is refused before any write.
 
     :param playlist_id: the library playlist's id (``p.…``). (templated)
-    :param tracks: catalog song ids, in order. (templated)
+    :param tracks: song ids, in order: library song ids (``i.…``) and catalog song ids
+        (digits), mixed; a song given twice is appended once. (templated)
     :param isrcs: ISRCs of songs. (templated)
     :param apple_music_conn_id: the ``apple_music`` connection. (templated)
     :param storefront: storefront for the ISRC look-ups. (templated)

@@ -87,6 +87,19 @@ def test_bad_kinds_and_ids_are_refused_before_any_request(
     assert emulator.stats.requests == 0
 
 
+@pytest.mark.parametrize(("kind", "ids"), [("artists", ["178834"]), ("library-artists", ["r.AbC123"])])
+def test_artists_ratings_are_refused_before_any_request_listing_the_kinds(
+    start_emulator: Any, kind: str, ids: list[str]
+) -> None:
+    emulator = start_emulator(albums=5, artists=5)
+    with pytest.raises(AppleMusicConfigError) as raised:
+        AppleMusicHook().get_ratings(kind, ids)
+    assert str(raised.value) == (
+        f"kind must be one of {', '.join(RATING_KINDS)}, got {kind!r}: artists have no ratings in Apple Music"
+    )
+    assert emulator.stats.requests == 0
+
+
 def test_a_refused_user_token_is_said_and_not_shown(start_emulator: Any) -> None:
     emulator = start_emulator(albums=5, songs=5)
     emulator.revoke_user_token()

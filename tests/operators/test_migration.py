@@ -196,7 +196,7 @@ def test_bad_playlist_arguments_are_refused(start_emulator: Any) -> None:
     emulator = start_emulator(albums=5)
     with pytest.raises(AppleMusicConfigError, match="if_exists must be one of reuse, create, fail"):
         CreateLibraryPlaylistOperator(task_id="c", name="x", if_exists="replace")
-    with pytest.raises(AppleMusicConfigError, match=r"tracks\['songs'\] holds malformed catalog id 'pl.abc'"):
+    with pytest.raises(AppleMusicConfigError, match=r"tracks holds 'pl.abc', which is not a song id"):
         CreateLibraryPlaylistOperator(task_id="c", name="x", tracks=["pl.abc"]).execute({})  # type: ignore[arg-type]
     with pytest.raises(AppleMusicConfigError, match="name must be a non-empty string"):
         CreateLibraryPlaylistOperator(task_id="c", name=" ").execute({})  # type: ignore[arg-type]
