@@ -141,12 +141,18 @@ class AppleMusicSettings:
 
     @property
     def budget_key(self) -> str:
-        """What shares a request budget: the developer key (Team ID and Key ID) and the host."""
+        """
+        What shares a request budget: the Apple Developer team and the host. The service
+        throttles per team, not per key, so every key of a team shares one budget.
+        """
         import hashlib
 
-        if self.team_id and self.key_id:
-            owner = f"{self.team_id}.{self.key_id}"
-        else:  # a pre-minted token: its key is not known, the token stands for it
+        from airflow_provider_applemusic.tokens import token_team
+
+        team = (token_team(self.developer_token) if self.developer_token else None) or self.team_id
+        if team:
+            owner = f"team.{team}"
+        else:  # a pre-minted token that names no team: the token stands for it
             owner = "token." + hashlib.sha256((self.developer_token or "").encode()).hexdigest()[:16]
         host = urlsplit(self.base_url).netloc
         return f"{host}:{owner}"

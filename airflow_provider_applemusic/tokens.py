@@ -22,6 +22,17 @@ def mask(value: str | None) -> None:
     mask_secret(value)
 
 
+def token_team(token: str) -> str | None:
+    """The Team ID a developer token was issued by (its ``iss`` claim, read unverified), or None."""
+    import jwt
+
+    try:
+        issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+    except jwt.PyJWTError:
+        return None
+    return issuer if isinstance(issuer, str) and issuer else None
+
+
 def mask_private_key(pem: str) -> None:
     """Mask the key as a whole, its base64 body, and each of its lines."""
     mask(pem)
