@@ -109,3 +109,36 @@ def test_generated_playlists_repeat_songs_and_come_whole(start_emulator: Any) ->
         repeating += len(set(expected)) < len(expected)
         assert _ids(list(hook.iter_library(TRACKS, parent_id=playlist, pages_in_flight=2))) == expected
     assert repeating, "generated playlists repeat songs, as users' playlists do"
+
+
+@pytest.mark.parametrize("max_concurrency", [1, 4])
+@pytest.mark.parametrize("file_format", ["jsonl", "parquet"])
+def test_an_export_with_playlist_tracks_keeps_every_entry_of_playlists_that_repeat_songs(
+    library: Any, tmp_path: Any, file_format: str, max_concurrency: int
+) -> None:
+    import json
+
+    from airflow_provider_applemusic.operators.export import AppleMusicExportOperator
+
+    songs = _ids(library.library_items("library-songs"))
+    made = {
+        library.make_playlist(tracks_with_repeats(songs, length, seed=length)) for length in (1, 101, 250)
+    }
+    path = tmp_path / f"playlists.{file_format}"
+    AppleMusicExportOperator(
+        task_id="playlists",
+        resource="library-playlists",
+        path=str(path),
+        file_format=file_format,
+        playlist_tracks=True,
+        max_concurrency=max_concurrency,
+    ).execute({})  # type: ignore[arg-type]
+    if file_format == "jsonl":
+        rows = [json.loads(line) for line in path.read_text().splitlines()]
+    else:
+        import pyarrow.parquet as pq
+
+        rows = [json.loads(text) for text in pq.read_table(path).column("resource_json").to_pylist()]
+    assert made <= {row["id"] for row in rows}
+    for row in rows:
+        assert _ids(row["relationships"]["tracks"]["data"]) == library.playlist_tracks(row["id"]), row["id"]
