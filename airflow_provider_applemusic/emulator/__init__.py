@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
-from airflow_provider_applemusic.emulator.server import AppleMusicEmulator, EmulatorStats
+from airflow_provider_applemusic.emulator.options import EmulatorOptions
+from airflow_provider_applemusic.emulator.server import AppleMusicEmulator
+from airflow_provider_applemusic.emulator.stats import EmulatorStats
 
-__all__ = ["AppleMusicEmulator", "EmulatorStats"]
+__all__ = ["AppleMusicEmulator", "EmulatorOptions", "EmulatorStats"]

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from airflow_provider_applemusic.emulator import AppleMusicEmulator
-from airflow_provider_applemusic.emulator.data import sort_key
+from airflow_provider_applemusic.emulator.collection import sort_key
 from tests.emulator._tokens import developer_token as _token
 
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from airflow_provider_applemusic.emulator import AppleMusicEmulator
-from airflow_provider_applemusic.emulator.data import sort_key
+from airflow_provider_applemusic.emulator.collection import sort_key
 
 TOP_LEVEL = {
     "library-albums": "/v1/me/library/albums",
@@ -242,10 +242,11 @@ def test_in_library_matches_the_listing(emulator: AppleMusicEmulator, kind: str)
     owned = emulator.library_ids(kind)
     assert linked and linked.items() <= owned.items()
     # hidden items are in in_library too: compare with every item the listing holds
-    every = emulator._library.collections[f"library-{kind}"].items.values()
+    library = emulator._account(0).library
+    every = library.collections[f"library-{kind}"].items.values()
     assert owned == {i.catalog_id: i.library_id for i in every if i.catalog_id is not None}
     # catalog ids the catalog no longer resolves are in the library, not in the catalog's ids
-    withdrawn = emulator._library.withdrawn[kind]
+    withdrawn = library.catalog.withdrawn[kind]
     assert kind == "playlists" or withdrawn
     assert set(emulator.catalog_ids(kind, in_library=True)) == set(owned) - withdrawn
     assert not set(emulator.catalog_ids(kind)) & set(owned)

@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from airflow_provider_applemusic.emulator.__main__ import build_parser
-from airflow_provider_applemusic.emulator.data import gtin_check_digit
-from airflow_provider_applemusic.emulator.server import CODE_BATCH_LIMIT
+from airflow_provider_applemusic.emulator.catalog import gtin_check_digit
+from airflow_provider_applemusic.emulator.routes import CODE_BATCH_LIMIT
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
 
 if TYPE_CHECKING:

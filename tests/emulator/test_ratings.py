@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from airflow_provider_applemusic.emulator import AppleMusicEmulator
-from airflow_provider_applemusic.emulator.data import RATING_KINDS
+from airflow_provider_applemusic.emulator.kinds import RATING_KINDS
 
 LIBRARY_KINDS = ("library-albums", "library-songs", "library-playlists", "library-music-videos")
 SIZES = {"albums": 60, "songs": 80, "playlists": 24, "music_videos": 30}

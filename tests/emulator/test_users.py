@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from airflow_provider_applemusic.emulator import AppleMusicEmulator
-from airflow_provider_applemusic.emulator.server import user_seed
+from airflow_provider_applemusic.emulator.accounts import user_seed
 
 
 def _token(emulator: AppleMusicEmulator) -> str:
