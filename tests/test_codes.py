@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_applemusic.codes import CODES_PER_REQUEST, choose, code_lookups, normalize_codes
+from airflow_provider_applemusic.api.codes import CODES_PER_REQUEST, choose, code_lookups, normalize_codes
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
 
 

@@ -15,14 +15,9 @@ from airflow_provider_applemusic.exceptions import (
     AppleMusicRequestError,
     AppleMusicUserTokenError,
 )
-from airflow_provider_applemusic.http_policy import (
-    CallContext,
-    RetryPolicy,
-    TransientError,
-    _Aimd,
-    evaluate_response,
-    parse_retry_after,
-)
+from airflow_provider_applemusic.transport.concurrency import _Aimd
+from airflow_provider_applemusic.transport.errors import CallContext, evaluate_response
+from airflow_provider_applemusic.transport.retries import RetryPolicy, TransientError, parse_retry_after
 
 CTX = CallContext("GET", "/v1/me/library/albums", "apple_music_default", can_remint=True)
 ERROR = json.dumps(

@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airflow_provider_applemusic.exceptions import AppleMusicConfigError
-from airflow_provider_applemusic.ids import (
+from airflow_provider_applemusic.api.ids import (
     MAX_QUERY_CHARS,
     add_batches,
     chunks,
@@ -15,6 +14,7 @@ from airflow_provider_applemusic.ids import (
     normalize_tracks,
     track_items,
 )
+from airflow_provider_applemusic.exceptions import AppleMusicConfigError
 
 numeric_ids = st.from_regex(r"\A[1-9][0-9]{5,11}\Z")
 playlist_ids = st.from_regex(r"\Apl\.(u-)?[A-Za-z0-9]{8,40}\Z")

@@ -9,7 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from airflow_provider_applemusic.paging import ListingPager, PageStitcher, PositionalStitcher, make_stitcher
+from airflow_provider_applemusic.api.paging import (
+    ListingPager,
+    PageStitcher,
+    PositionalStitcher,
+    make_stitcher,
+)
 
 
 class Listing:

@@ -18,7 +18,7 @@ import pytest
 
 from airflow_provider_applemusic.emulator import AppleMusicEmulator
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicAsyncHook, AppleMusicHook
-from airflow_provider_applemusic.http_policy import (
+from airflow_provider_applemusic.transport.budget import (
     BudgetStoreError,
     LocalBudgetStore,
     RedisBudgetStore,

@@ -11,8 +11,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from airflow_provider_applemusic.api.ids import chunks, short_repr
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
-from airflow_provider_applemusic.ids import chunks, short_repr
 
 #: codes per look-up. Apple documents no limit for ``filter[isrc]``/``filter[upc]``; one code
 #: may match several items, so a batch of 25 keeps each answer well inside the catalog's

@@ -1,75 +1,112 @@
 """
-What a listing's 404 at offset 0 means, decided in one place for the sync and async hooks.
+The listing rules, in one place: what a listing's 404 means, where paging ends, and how a page
+the service lost for a moment is told from a listing that shrank. Each rule is a plan (see
+:mod:`~airflow_provider_applemusic.api.plans`), driven by the sync and async hooks alike.
 
-The service answers an empty collection with 404 at offset 0. Some accounts reportedly answer
-``/v1/me/library/songs`` and a playlist's tracks with 404 whatever they hold, while the
-playlist fetched with ``include=tracks`` carries its tracks. So a 404 at offset 0 is:
-
-- for a listing the parent carries inline (a playlist's tracks, see
-  :attr:`~airflow_provider_applemusic.resources.ListingResource.inline_in_parent`): the parent
-  is fetched with that ``include`` and its relationship is the first page (empty when it holds
-  nothing: the playlist is truly empty);
-- for a listing with ``evidence`` (library songs): an empty collection only when every
-  evidence listing is empty too, else :class:`AppleMusicListingUnavailableError`;
-- for the others: an empty collection.
-
-The rules are a plan (a generator) that yields the GETs it needs and is sent their answers;
-:func:`run_plan` and :func:`arun_plan` drive it with a sync or an async hook's ``request``.
+- A 404 at offset 0 is an empty collection (the service's way of saying so), except: for a
+  listing the parent carries inline (a playlist's tracks, see
+  :attr:`~airflow_provider_applemusic.api.resources.ListingResource.inline_in_parent`) the parent is
+  fetched with that ``include`` and its relationship is the first page (empty when it holds
+  nothing: the playlist is truly empty); for a listing with ``evidence`` (library songs) an empty
+  collection only when every evidence listing is empty too, else
+  :class:`AppleMusicListingUnavailableError` (some accounts answer these listings 404 whatever
+  they hold).
+- A 404 or a 200 without ``data`` past offset 0 is a truncation: fetched again under the retry
+  policy, never taken for the end. When it stays missing, the first page is read again: when the
+  listing now ends before that offset it shrank (the page is empty, without ``next``), else the
+  error names the offset.
+- ``next`` is the authority on the end; short pages while it is present are not the end; each
+  listing's identity (by id, or by position) is a column of the resource table, applied by the
+  stitchers of :mod:`~airflow_provider_applemusic.api.paging`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import logging
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_applemusic.exceptions import AppleMusicListingUnavailableError
-from airflow_provider_applemusic.http_policy import empty_listing, is_empty_listing
-from airflow_provider_applemusic.resources import ListingResource, listing_resource
+from airflow_provider_applemusic.api.paging import listing_ends_before
+from airflow_provider_applemusic.api.resources import ListingResource, listing_resource
+from airflow_provider_applemusic.exceptions import AppleMusicListingUnavailableError, AppleMusicRequestError
+from airflow_provider_applemusic.transport.errors import (
+    TruncatedListingError,
+    empty_listing,
+    is_empty_listing,
+)
+from airflow_provider_applemusic.transport.transport import Request
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Generator, Mapping
+    from collections.abc import Mapping
+
+    from airflow_provider_applemusic.api.plans import Plan
+
+_log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Fetch:
+def page_request(path: str, params: Mapping[str, str], offset: int) -> Request:
+    """The GET of a listing page at ``offset``: a 404 is an empty collection at 0, a truncation past it."""
+    return Request(
+        "GET",
+        path,
+        {**params, "offset": str(offset)},
+        expect_data=True,
+        not_found="empty" if offset == 0 else "retry",
+        offset=offset,
+    )
+
+
+def page_plan(
+    row: ListingResource,
+    parent_id: str | None,
+    params: Mapping[str, str],
+    offset: int,
+    log: logging.Logger | Any = _log,
+) -> Plan[dict[str, Any]]:
     """
-    One GET a plan needs.
-
-    :param path: the path below the host.
-    :param params: the query.
-    :param listing_offset: a listing page at this offset: the listing rules of a 404 apply.
-    :param missing_ok: a 404 is sent back to the plan as None instead of raised.
+    One listing page (``params`` as every page has them, but ``offset``), with every rule above;
+    a listing that shrank is said on ``log`` (the hook's, so that it reaches the task log).
     """
+    if offset == 0:
+        return (yield from first_page_plan(row, parent_id, params))
+    path = row.listing_path(parent_id)
+    try:
+        page: dict[str, Any] = yield page_request(path, params, offset)
+    except TruncatedListingError as truncated:
+        first = yield from first_page_plan(row, parent_id, params)
+        if listing_ends_before(first, offset):
+            log.warning(
+                "The page at offset %d of %s stayed missing and the listing now ends before it "
+                "(the library shrank while it was paged): ending there",
+                offset,
+                path,
+            )
+            return {"data": [], "meta": first.get("meta") or {}}
+        raise AppleMusicRequestError(
+            f"Apple Music GET {path}: the page at offset {offset} stayed missing (truncated) "
+            f"within the retry budget, though the listing goes on past it: {truncated}",
+            status=truncated.status,
+            path=path,
+        ) from None
+    return page
 
-    path: str
-    params: dict[str, str] = field(default_factory=dict)
-    listing_offset: int | None = None
-    missing_ok: bool = False
 
-
-if TYPE_CHECKING:
-    from typing import TypeAlias
-
-    #: yields the GETs it needs, is sent each answer (None: a 404 it said it could take),
-    #: returns the first page to use
-    Plan: TypeAlias = Generator[Fetch, dict[str, Any] | None, dict[str, Any]]
-
-
-def first_page_plan(row: ListingResource, parent_id: str | None, params: Mapping[str, str]) -> Plan:
+def first_page_plan(
+    row: ListingResource, parent_id: str | None, params: Mapping[str, str]
+) -> Plan[dict[str, Any]]:
     """
-    The plan that reads a listing's first page (``params`` as every page has them, but
-    ``offset``) and decides what a 404 there means.
+    A listing's first page (``params`` as every page has them, but ``offset``), a 404 there
+    read by the rules above.
     """
-    page = yield Fetch(row.listing_path(parent_id), {**params, "offset": "0"}, listing_offset=0)
-    assert page is not None
+    rest = {key: value for key, value in params.items() if key != "offset"}
+    page: dict[str, Any] = yield page_request(row.listing_path(parent_id), rest, 0)
     if not is_empty_listing(page):
         return page
     if row.inline_in_parent:
-        return (yield from _inline_page(row, parent_id, params))
+        return (yield from _inline_page(row, parent_id, rest))
     for name in row.evidence:
         evidence = listing_resource(name)
-        sample = yield Fetch(evidence.path, {"limit": "1", "offset": "0"}, listing_offset=0)
-        held = _count(sample or {})
+        sample = yield page_request(evidence.path, {"limit": "1"}, 0)
+        held = _count(sample)
         if held:
             raise AppleMusicListingUnavailableError(
                 f"Apple Music GET {row.path} answered 404, as for an empty collection, yet the "
@@ -84,12 +121,14 @@ def first_page_plan(row: ListingResource, parent_id: str | None, params: Mapping
     return page
 
 
-def _inline_page(row: ListingResource, parent_id: str | None, params: Mapping[str, str]) -> Plan:
+def _inline_page(
+    row: ListingResource, parent_id: str | None, params: Mapping[str, str]
+) -> Plan[dict[str, Any]]:
     """The parent's inline relationship as a first page (``next`` kept); empty when it has none."""
     relationship = str(row.inline_in_parent)
     query = {"include": relationship}
     query.update({key: params[key] for key in ("extend", "l") if key in params})
-    answer = yield Fetch(row.parent_path(parent_id), query, missing_ok=True)
+    answer = yield Request("GET", row.parent_path(parent_id), query, expect_data=True, not_found="none")
     data = (answer or {}).get("data") or []
     parent = data[0] if data and isinstance(data[0], dict) else {}
     inline = (parent.get("relationships") or {}).get(relationship) or {}
@@ -113,23 +152,3 @@ def _count(page: Mapping[str, Any]) -> int:
     if isinstance(total, int) and not isinstance(total, bool):
         return max(total, shown)
     return shown
-
-
-def run_plan(plan: Plan, fetch: Callable[[Fetch], dict[str, Any] | None]) -> dict[str, Any]:
-    """Drive ``plan`` with a sync ``fetch``; return what it returns."""
-    step = next(plan)
-    while True:
-        try:
-            step = plan.send(fetch(step))
-        except StopIteration as done:
-            return dict(done.value)
-
-
-async def arun_plan(plan: Plan, fetch: Callable[[Fetch], Awaitable[dict[str, Any] | None]]) -> dict[str, Any]:
-    """Drive ``plan`` with an async ``fetch``; return what it returns."""
-    step = next(plan)
-    while True:
-        try:
-            step = plan.send(await fetch(step))
-        except StopIteration as done:
-            return dict(done.value)

@@ -262,7 +262,7 @@ class ListingPager:
     :param page_size: items per page.
     :param pages_in_flight: pages fetched at once, at most (1: one after the other, no thread).
     :param identity: what makes an item itself in this listing (the resource's
-        :attr:`~airflow_provider_applemusic.resources.ListingResource.identity`): ``id`` (each id
+        :attr:`~airflow_provider_applemusic.api.resources.ListingResource.identity`): ``id`` (each id
         once, :class:`PageStitcher`) or ``position`` (every entry, repeats kept,
         :class:`PositionalStitcher`).
     """

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from airflow_provider_applemusic.api.ids import ID_SHAPES, LIBRARY_ID_SHAPES, checked_ids, chunks, short_repr
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
-from airflow_provider_applemusic.ids import ID_SHAPES, LIBRARY_ID_SHAPES, checked_ids, chunks, short_repr
 
 #: what can be asked for ratings: catalog types (catalog ids) and library types (library ids)
 RATING_KINDS = (*ID_SHAPES, *LIBRARY_ID_SHAPES)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_applemusic.api.ids import short_repr
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
-from airflow_provider_applemusic.ids import short_repr
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -1,7 +1,9 @@
 """
-AppleMusicHook and AppleMusicAsyncHook: the ``apple_music`` connection, tokens, one transport
-under the retry policy, and thin methods over the library listings, adding, presence and
-ratings.
+AppleMusicHook and AppleMusicAsyncHook: the ``apple_music`` connection and thin drivers of the
+hook operations. Each operation is written once as a plan
+(:mod:`~airflow_provider_applemusic.hooks.operations`, :mod:`~airflow_provider_applemusic.api.listings`);
+the sync hook runs it over the transport's ``send``, the async hook over its ``asend``
+(:class:`~airflow_provider_applemusic.transport.transport.Transport`).
 """
 
 from __future__ import annotations
@@ -9,57 +11,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseHook
 
-from airflow_provider_applemusic.async_clients import acquire_client, release_client
-from airflow_provider_applemusic.catalog import library_ids_from_catalog, order_found, storefront_id
-from airflow_provider_applemusic.codes import CODE_KINDS, code_lookups, matches_by_code, normalize_codes
-from airflow_provider_applemusic.connection import (
-    DEFAULT_CONN_ID,
-    AppleMusicSettings,
-    settings_from_connection,
-)
-from airflow_provider_applemusic.empty_listings import Fetch, arun_plan, first_page_plan, run_plan
-from airflow_provider_applemusic.exceptions import (
-    INCURABLE_ERRORS,
-    AppleMusicConfigError,
-    AppleMusicDeveloperTokenError,
-    AppleMusicError,
-    AppleMusicRateLimitError,
-    AppleMusicRequestError,
-    AppleMusicSubscriptionError,
-    AppleMusicUserTokenError,
-)
-from airflow_provider_applemusic.http_policy import (
-    AdaptiveConcurrency,
-    AsyncAdaptiveConcurrency,
-    BudgetStoreError,
-    CallContext,
-    RequestBudget,
-    RetryPolicy,
-    TransientError,
-    TruncatedListingError,
-    budget_store,
-    connection_failure,
-    developer_token_probe_path,
-    either_token_401,
-    evaluate_response,
-    retrying_kwargs,
-    user_token_refused_401,
-)
-from airflow_provider_applemusic.ids import add_batches, catalog_lookups, normalize_ids, track_items
-from airflow_provider_applemusic.paging import ListingPager, listing_ends_before, listing_params
-from airflow_provider_applemusic.ratings import (
-    normalize_rating_ids,
-    rating_requests,
-    ratings_from_body,
-    validate_rating_kind,
-)
-from airflow_provider_applemusic.resources import ListingResource, listing_resource
-from airflow_provider_applemusic.tokens import DeveloperTokenMinter, get_minter, mask
-from airflow_provider_applemusic.validation import (
+from airflow_provider_applemusic.api.codes import CODE_KINDS, normalize_codes
+from airflow_provider_applemusic.api.ids import normalize_ids, track_items
+from airflow_provider_applemusic.api.listings import first_page_plan, page_plan
+from airflow_provider_applemusic.api.paging import ListingPager, listing_params
+from airflow_provider_applemusic.api.plans import arun_plan, run_plan
+from airflow_provider_applemusic.api.ratings import normalize_rating_ids, validate_rating_kind
+from airflow_provider_applemusic.api.resources import ListingResource, listing_resource
+from airflow_provider_applemusic.api.validation import (
     MAX_PAGE_SIZE,
     join_extend,
     join_include,
@@ -68,118 +31,91 @@ from airflow_provider_applemusic.validation import (
     validate_page_size,
     validate_storefront,
 )
+from airflow_provider_applemusic.exceptions import (
+    AppleMusicConfigError,
+    AppleMusicDeveloperTokenError,
+    AppleMusicError,
+    AppleMusicSubscriptionError,
+    AppleMusicUserTokenError,
+)
+from airflow_provider_applemusic.hooks.operations import (
+    add_to_library_plan,
+    append_tracks_plan,
+    catalog_storefront_plan,
+    code_resources_plan,
+    create_playlist_plan,
+    find_in_library_plan,
+    first_resource,
+    library_playlist_plan,
+    playlist_path,
+    ratings_plan,
+    storefront_plan,
+)
+from airflow_provider_applemusic.transport.connection import (
+    DEFAULT_CONN_ID,
+    AppleMusicSettings,
+    settings_from_connection,
+)
+from airflow_provider_applemusic.transport.errors import NotFound, developer_token_probe_path
+from airflow_provider_applemusic.transport.tokens import DeveloperTokenMinter, get_minter, mask
+from airflow_provider_applemusic.transport.transport import Request, Transport
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
     import httpx
     import requests
 
+    from airflow_provider_applemusic.api.plans import Plan
+    from airflow_provider_applemusic.transport.budget import RequestBudget
+    from airflow_provider_applemusic.transport.concurrency import (
+        AdaptiveConcurrency,
+        AsyncAdaptiveConcurrency,
+    )
+    from airflow_provider_applemusic.transport.retries import RetryPolicy
+
+__all__ = ["AppleMusicAsyncHook", "AppleMusicHook", "first_resource", "playlist_path"]
+
+_T = TypeVar("_T")
 LIBRARY_ALBUMS = "library-albums"
 #: extended attributes every library-albums request asks for (without it no album has a date)
 ALBUMS_EXTEND = listing_resource(LIBRARY_ALBUMS).extended
 
 
-class _Attempts:
-    """
-    What every attempt of one request needs, the same for the sync and async hooks: the auth
-    headers, and the response's evaluation with one re-mint after a 401.
-    """
-
-    def __init__(
-        self,
-        settings: AppleMusicSettings,
-        minter: DeveloperTokenMinter | None,
-        method: str,
-        path: str,
-        *,
-        user_token: bool,
-        expect_json: bool,
-        expect_data: bool,
-        listing_offset: int | None = None,
-    ) -> None:
-        self.settings = settings
-        self.minter = minter
-        self.method = method
-        self.path = path
-        self.user_token = settings.require_user_token() if user_token else None
-        self.expect_json = expect_json
-        self.expect_data = expect_data
-        self.listing_offset = listing_offset
-        self.reminted = False
-
-    def prepare(self) -> tuple[str, dict[str, str]]:
-        """The developer token to send, and the request's auth headers."""
-        token = self.minter.token() if self.minter is not None else self.settings.developer_token
-        if not token:
-            raise AppleMusicConfigError(
-                f"connection '{self.settings.conn_id}' has neither a key to mint developer tokens "
-                "nor extra 'developer_token'"
-            )
-        headers = {"Authorization": f"Bearer {token}"}
-        if self.user_token:
-            headers["Music-User-Token"] = self.user_token
-        return token, headers
-
-    def evaluate(self, token: str, status: int, headers: Mapping[str, str], body: bytes) -> Any:
-        """:func:`evaluate_response`; a refused token is forgotten so the next attempt re-mints."""
-        ctx = CallContext(
-            self.method,
-            self.path,
-            self.settings.conn_id,
-            can_remint=self.minter is not None and not self.reminted,
-            pre_minted=self.minter is None,
-        )
-        try:
-            return evaluate_response(
-                ctx,
-                status,
-                headers,
-                body,
-                expect_json=self.expect_json,
-                expect_data=self.expect_data,
-                listing_offset=self.listing_offset,
-            )
-        except TransientError as err:
-            if err.remint and self.minter is not None:
-                self.reminted = True
-                self.minter.invalidate(token)
-            raise
-
-
-def _retry_logger(
-    note_retry: Callable[[], None], log: Callable[..., None]
-) -> Callable[[TransientError, float], None]:
-    def on_retry(err: TransientError, sleep: float) -> None:
-        note_retry()
-        log("Retrying in %.2f s: %s", sleep, err.reason)
-
-    return on_retry
-
-
-def playlist_path(playlist_id: str) -> str:
-    """The path of one library playlist (the id checked)."""
-    listing_resource("library-playlist-tracks").listing_path(playlist_id)
-    return f"{listing_resource('library-playlists').path}/{playlist_id}"
-
-
-def first_resource(body: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The first resource of a fetch's ``data``, or None."""
-    data = body.get("data") or []
-    return dict(data[0]) if data else None
-
-
-def _unless_idempotent(err: TransientError, idempotent: bool) -> AppleMusicError:
-    """A transient failure of a write that may have been applied is final: read back, not resend."""
-    if idempotent or err.remint or isinstance(err.final, AppleMusicRateLimitError):
-        return err
-    return err.final
+def api_request(
+    method: str,
+    path: str,
+    params: Mapping[str, str] | None,
+    *,
+    user_token: bool,
+    expect_json: bool,
+    expect_data: bool,
+    listing_offset: int | None,
+    json_body: Any = None,
+    idempotent: bool = True,
+) -> Request:
+    """The :class:`Request` a hook's ``request()`` sends (``listing_offset``: the listing rules of a 404)."""
+    not_found: NotFound = "raise"
+    if listing_offset is not None:
+        not_found = "empty" if listing_offset == 0 else "retry"
+    return Request(
+        method,
+        path,
+        params,
+        user_token=user_token,
+        expect_json=expect_json,
+        expect_data=expect_data,
+        not_found=not_found,
+        offset=listing_offset,
+        json_body=json_body,
+        idempotent=idempotent,
+    )
 
 
 class _AppleMusicHookBase(BaseHook):
     """
     What the sync and async hooks share: the constructor, the connection and its checked
-    settings, the retry policy, and which token a 401 was about.
+    settings, the token minter, and the transport built from them.
     """
 
     conn_name_attr = "apple_music_conn_id"
@@ -208,6 +144,8 @@ class _AppleMusicHookBase(BaseHook):
             "max_attempts": max_attempts,
             "max_retry_seconds": max_retry_seconds,
         }
+        #: the user's storefront, once asked
+        self._storefronts: dict[str, str] = {}
 
     def _load(self, conn: Any) -> tuple[AppleMusicSettings, DeveloperTokenMinter | None]:
         """Check the connection, mask its secrets, and find the token minter for its key."""
@@ -226,39 +164,8 @@ class _AppleMusicHookBase(BaseHook):
         )
         return settings, minter
 
-    @staticmethod
-    def _budget(settings: AppleMusicSettings) -> RequestBudget | None:
-        """
-        The connection's request budget (extras ``requests_per_second``, ``budget_store``), named
-        by its Apple Developer team: every key of one team shares it, like the service's limit.
-        """
-        if settings.requests_per_second is None:
-            return None
-        store = budget_store(settings.budget_store)
-        return RequestBudget(settings.requests_per_second, settings.budget_key, store)
-
-    @staticmethod
-    def _retry_policy(settings: AppleMusicSettings) -> RetryPolicy:
-        return RetryPolicy(max_attempts=settings.max_attempts, max_retry_seconds=settings.max_retry_seconds)
-
-    @staticmethod
-    def _attribute_401(
-        refused: AppleMusicDeveloperTokenError,
-        probe_failure: AppleMusicError | None,
-        method: str,
-        path: str,
-        settings: AppleMusicSettings,
-    ) -> AppleMusicError:
-        """
-        Which token a 401 that survived a re-mint was about, from a request carrying the
-        developer token alone (``probe_failure`` None: it succeeded).
-        """
-        if probe_failure is None:
-            probe = developer_token_probe_path(settings.storefront)
-            return user_token_refused_401(method, path, settings.conn_id, probe)
-        if isinstance(probe_failure, AppleMusicDeveloperTokenError):
-            return refused
-        return either_token_401(refused, probe_failure)
+    def _transport_for(self, loaded: tuple[AppleMusicSettings, DeveloperTokenMinter | None]) -> Transport:
+        return Transport(loaded[0], loaded[1], max_concurrency=self.max_concurrency, log=self.log)
 
 
 class AppleMusicHook(_AppleMusicHookBase):
@@ -267,9 +174,11 @@ class AppleMusicHook(_AppleMusicHookBase):
 
     Mints ES256 developer tokens from the connection's Team ID, Key ID and ``.p8`` key (cached,
     renewed before expiry and after a 401), sends the Music User Token, and runs every request
-    through one retry policy (429, 5xx and connection errors, exponential backoff with full
-    jitter, ``Retry-After`` honoured) and one adaptive limit on requests in flight. Every
-    library listing is paged by one engine (:class:`~airflow_provider_applemusic.paging.ListingPager`).
+    through one transport (:class:`~airflow_provider_applemusic.transport.transport.Transport`):
+    one retry policy (429, 5xx and connection errors, exponential backoff with full jitter,
+    ``Retry-After`` honoured), one adaptive limit on requests in flight, the request budget.
+    Every library listing is paged by one engine
+    (:class:`~airflow_provider_applemusic.api.paging.ListingPager`).
 
     :param apple_music_conn_id: the connection to use.
     :param timeout_seconds: per-request timeout; wins over the connection's extra.
@@ -278,18 +187,16 @@ class AppleMusicHook(_AppleMusicHookBase):
     :param max_concurrency: the most requests of this hook in flight at once (1 to 64, default 8).
     """
 
-    _user_storefront: str | None = None
-
-    @cached_property
-    def concurrency(self) -> AdaptiveConcurrency:
-        """The adaptive limit every request of this hook passes."""
-        return AdaptiveConcurrency(self.max_concurrency)
-
     # -- configuration -------------------------------------------------------------------
 
     @cached_property
     def _loaded(self) -> tuple[AppleMusicSettings, DeveloperTokenMinter | None]:
         return self._load(self.get_connection(self.apple_music_conn_id))
+
+    @cached_property
+    def transport(self) -> Transport:
+        """The transport every request of this hook goes through (built once, on first use)."""
+        return self._transport_for(self._loaded)
 
     @property
     def settings(self) -> AppleMusicSettings:
@@ -300,28 +207,25 @@ class AppleMusicHook(_AppleMusicHookBase):
     def _minter(self) -> DeveloperTokenMinter | None:
         return self._loaded[1]
 
-    @cached_property
+    @property
+    def concurrency(self) -> AdaptiveConcurrency:
+        """The adaptive limit every request of this hook passes."""
+        return self.transport.concurrency
+
+    @property
     def retry_policy(self) -> RetryPolicy:
         """The retry policy built from the connection and the constructor's overrides."""
-        return self._retry_policy(self.settings)
+        return self.transport.retry_policy
 
-    @cached_property
+    @property
     def budget(self) -> RequestBudget | None:
         """The request budget every attempt waits for (None: the connection sets none)."""
-        return self._budget(self.settings)
+        return self.transport.budget
 
-    @cached_property
+    @property
     def session(self) -> requests.Session:
         """A pooled session (proxy and CA-bundle environment variables are honoured)."""
-        import requests
-        from requests.adapters import HTTPAdapter
-
-        session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        session.headers["Accept"] = "application/json"
-        return session
+        return self.transport.session
 
     def get_conn(self) -> requests.Session:
         """Return the pooled ``requests.Session``."""
@@ -376,61 +280,23 @@ class AppleMusicHook(_AppleMusicHookBase):
             timeout or a dropped connection may have been applied, so it is raised at once for
             the caller to read back; 429s and a 401's re-mint (never applied) are still retried.
         """
-        from tenacity import Retrying
-
-        settings = self.settings
-        attempts = _Attempts(
-            settings,
-            self._minter,
-            method,
-            path,
-            user_token=user_token,
-            expect_json=expect_json,
-            expect_data=expect_data,
-            listing_offset=listing_offset,
+        return self.transport.send(
+            api_request(
+                method,
+                path,
+                params,
+                user_token=user_token,
+                expect_json=expect_json,
+                expect_data=expect_data,
+                listing_offset=listing_offset,
+                json_body=json_body,
+                idempotent=idempotent,
+            )
         )
-        url = settings.base_url + path
-        budget = self.budget
 
-        def attempt() -> Any:
-            import requests
-
-            token, headers = attempts.prepare()
-            with self.concurrency.slot() as slot:
-                if budget is not None:
-                    try:
-                        budget.acquire()
-                    except BudgetStoreError as err:  # the store may come back: try again
-                        raise TransientError(err) from None
-                try:
-                    response = self.session.request(
-                        method,
-                        url,
-                        params=params,
-                        json=json_body,
-                        headers=headers,
-                        timeout=settings.timeout_seconds,
-                    )
-                    body = response.content
-                except requests.RequestException as err:
-                    raise _unless_idempotent(connection_failure(method, path, err), idempotent) from None
-                slot.status = response.status_code
-            try:
-                return attempts.evaluate(token, response.status_code, response.headers, body)
-            except TransientError as err:
-                raise _unless_idempotent(err, idempotent) from None
-
-        on_retry = _retry_logger(self.concurrency.note_retry, self.log.warning)
-        try:
-            return Retrying(**retrying_kwargs(self.retry_policy, on_retry))(attempt)
-        except AppleMusicDeveloperTokenError as refused:
-            if not user_token:
-                raise
-            try:
-                self.request("GET", developer_token_probe_path(settings.storefront), user_token=False)
-            except AppleMusicError as failure:
-                raise self._attribute_401(refused, failure, method, path, settings) from None
-            raise self._attribute_401(refused, None, method, path, settings) from None
+    def run(self, plan: Plan[_T]) -> _T:
+        """Drive a hook operation's plan over this hook's transport."""
+        return run_plan(plan, self.transport.send)
 
     # -- library listings ----------------------------------------------------------------
 
@@ -452,52 +318,6 @@ class AppleMusicHook(_AppleMusicHookBase):
         )
         params.update(row.query)
         return path, params
-
-    def _fetch(self, fetch: Fetch) -> dict[str, Any] | None:
-        """One GET of a first-page plan (None: a 404 the plan takes)."""
-        try:
-            body: dict[str, Any] = self.request(
-                "GET", fetch.path, fetch.params, expect_data=True, listing_offset=fetch.listing_offset
-            )
-        except AppleMusicRequestError as err:
-            if fetch.missing_ok and err.status == 404:
-                return None
-            raise
-        return body
-
-    def _first_page(
-        self, row: ListingResource, parent_id: str | None, params: Mapping[str, str]
-    ) -> dict[str, Any]:
-        """A listing's first page, a 404 there read by :mod:`~airflow_provider_applemusic.empty_listings`."""
-        rest = {key: value for key, value in params.items() if key != "offset"}
-        return run_plan(first_page_plan(row, parent_id, rest), self._fetch)
-
-    def _page(
-        self, row: ListingResource, parent_id: str | None, path: str, params: Mapping[str, str]
-    ) -> dict[str, Any]:
-        """One listing page, with the empty, truncation and shrinking rules."""
-        offset = int(params.get("offset", "0"))
-        if offset == 0:
-            return self._first_page(row, parent_id, params)
-        try:
-            body: dict[str, Any] = self.request("GET", path, params, expect_data=True, listing_offset=offset)
-        except TruncatedListingError as truncated:
-            first = self._first_page(row, parent_id, params)
-            if listing_ends_before(first, offset):
-                self.log.warning(
-                    "The page at offset %d of %s stayed missing and the listing now ends before it "
-                    "(the library shrank while it was paged): ending there",
-                    offset,
-                    path,
-                )
-                return {"data": [], "meta": first.get("meta") or {}}
-            raise AppleMusicRequestError(
-                f"Apple Music GET {path}: the page at offset {offset} stayed missing (truncated) "
-                f"within the retry budget, though the listing goes on past it: {truncated}",
-                status=truncated.status,
-                path=path,
-            ) from None
-        return body
 
     def get_library_page(
         self,
@@ -525,7 +345,7 @@ class AppleMusicHook(_AppleMusicHookBase):
         ends before ``offset`` (it shrank) the page is empty without ``next``, else
         :class:`AppleMusicRequestError` names the offset.
 
-        :param resource: a row of :data:`~airflow_provider_applemusic.resources.LISTING_RESOURCES`,
+        :param resource: a row of :data:`~airflow_provider_applemusic.api.resources.LISTING_RESOURCES`,
             e.g. ``library-songs``.
         :param offset: index of the first item of the page.
         :param page_size: items per page; None: the resource's page maximum.
@@ -538,8 +358,8 @@ class AppleMusicHook(_AppleMusicHookBase):
         row = listing_resource(resource)
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise AppleMusicConfigError(f"offset must be a non-negative integer, got {offset!r}")
-        path, params = self._listing(row, page_size, include, extend, language, parent_id)
-        return self._page(row, parent_id, path, {**params, "offset": str(offset)})
+        _, params = self._listing(row, page_size, include, extend, language, parent_id)
+        return self.run(page_plan(row, parent_id, params, offset, self.log))
 
     def library_pager(
         self,
@@ -559,10 +379,10 @@ class AppleMusicHook(_AppleMusicHookBase):
         Parameters as :meth:`iter_library`.
         """
         row = listing_resource(resource)
-        path, params = self._listing(row, page_size, include, extend, language, parent_id)
+        _, params = self._listing(row, page_size, include, extend, language, parent_id)
         in_flight = min(validate_concurrency(pages_in_flight, param="pages_in_flight"), self.max_concurrency)
         return ListingPager(
-            lambda offset: self._page(row, parent_id, path, {**params, "offset": str(offset)}),
+            lambda offset: self.run(page_plan(row, parent_id, params, offset, self.log)),
             page_size=int(params["limit"]),
             pages_in_flight=in_flight,
             identity=row.identity,
@@ -591,7 +411,7 @@ class AppleMusicHook(_AppleMusicHookBase):
         comes, a song the playlist holds twice twice, in the service's order (the overlap is
         checked as a sequence). Arguments are checked at once, before any request.
 
-        :param resource: a row of :data:`~airflow_provider_applemusic.resources.LISTING_RESOURCES`:
+        :param resource: a row of :data:`~airflow_provider_applemusic.api.resources.LISTING_RESOURCES`:
             ``library-albums``, ``library-songs``, ``library-artists``, ``library-playlists``,
             ``library-music-videos``, ``library-playlist-tracks``, ``recently-added``,
             ``recently-played-tracks`` (plays of catalog and library songs: ``types`` is always
@@ -648,10 +468,7 @@ class AppleMusicHook(_AppleMusicHookBase):
 
     def add_to_library(self, ids: Mapping[str, Iterable[str]], *, language: str | None = None) -> None:
         """
-        Add catalog resources to the user's library (``POST /v1/me/library``).
-
-        Validates and de-duplicates before any request, then sends batches of at most 100 ids
-        per type with short URLs. Apple answers 202 and ignores ids it cannot add; the call is
+        Add catalog resources to the library (``POST /v1/me/library``), in batches; idempotent, so
         safe to retry.
 
         :param ids: ``{type: catalog ids}``, types ``albums``, ``songs``, ``playlists``,
@@ -661,11 +478,7 @@ class AppleMusicHook(_AppleMusicHookBase):
         normalized = normalize_ids(ids)
         validate_language(language)
         self.validate()
-        for batch in add_batches(normalized):
-            params = {f"ids[{kind}]": ",".join(values) for kind, values in batch.items()}
-            if language:
-                params["l"] = language
-            self.request("POST", "/v1/me/library", params, expect_json=False)
+        self.run(add_to_library_plan(normalized, language))
 
     def find_in_library(
         self, ids: Mapping[str, Iterable[str]], *, storefront: str | None = None
@@ -681,11 +494,9 @@ class AppleMusicHook(_AppleMusicHookBase):
         normalized = normalize_ids(ids)
         validate_storefront(storefront)
         self.validate()
-        front = self.catalog_storefront(storefront)
-        found: dict[str, dict[str, str | None]] = {kind: {} for kind in normalized}
-        for kind, path, params in catalog_lookups(normalized, front):
-            found[kind].update(library_ids_from_catalog(self.request("GET", path, params, expect_data=True)))
-        return order_found(normalized, found)
+        return self.run(
+            find_in_library_plan(normalized, storefront or self.settings.storefront, self._storefronts)
+        )
 
     def get_ratings(self, kind: str, ids: Iterable[str] | str) -> dict[str, int]:
         """
@@ -694,7 +505,7 @@ class AppleMusicHook(_AppleMusicHookBase):
 
         :param kind: ``albums``, ``songs``, ``playlists``, ``music-videos`` (catalog ids) or
             ``library-albums``, ``library-songs``, ``library-playlists``,
-            ``library-music-videos`` (library ids).
+            ``library-music-videos`` (library ids); artists have no ratings.
         :param ids: the ids, a list or a comma-separated string (none: ``{}``, no request).
         :return: ``{id: 1 (love) or -1 (dislike)}`` for the rated ids only, in the order given.
         """
@@ -703,11 +514,7 @@ class AppleMusicHook(_AppleMusicHookBase):
         if not wanted:
             return {}
         self.validate()
-        found: dict[str, int] = {}
-        for path, params in rating_requests(kind, wanted):
-            body = self.request("GET", path, params, expect_data=True)
-            found.update(ratings_from_body(body, params["ids"].split(",")))
-        return {item_id: found[item_id] for item_id in wanted if item_id in found}
+        return self.run(ratings_plan(kind, wanted))
 
     def resolve_codes(
         self,
@@ -720,7 +527,7 @@ class AppleMusicHook(_AppleMusicHookBase):
         Catalog ids of songs by ISRC and of albums by UPC/EAN.
 
         Codes are normalised (case, dashes, spaces) and checked before any request, then looked
-        up in batches of :data:`~airflow_provider_applemusic.codes.CODES_PER_REQUEST`. One ISRC
+        up in batches of :data:`~airflow_provider_applemusic.api.codes.CODES_PER_REQUEST`. One ISRC
         may match several songs (single and album versions): all are returned, in the
         catalog's order.
 
@@ -746,28 +553,15 @@ class AppleMusicHook(_AppleMusicHookBase):
         "upcs": {...}}`` (what :meth:`resolve_codes` and the add operator's choice read).
         """
         self.validate()
-        front = self.catalog_storefront(storefront) if any(wanted.values()) else ""
-        resolved: dict[str, dict[str, list[dict[str, Any]]]] = {}
-        for param, codes in wanted.items():
-            by_code: dict[str, list[dict[str, Any]]] = {code: [] for code in codes}
-            for path, params in code_lookups(param, codes, front):
-                body = self.request("GET", path, params, expect_data=True)
-                for code, found in matches_by_code(body, param).items():
-                    if code in by_code:
-                        by_code[code] += found
-            resolved[param] = by_code
-        return resolved
+        return self.run(
+            code_resources_plan(wanted, storefront or self.settings.storefront, self._storefronts)
+        )
 
     # -- playlists -------------------------------------------------------------------------
 
     def get_library_playlist(self, playlist_id: str) -> dict[str, Any] | None:
         """One library playlist (``GET /v1/me/library/playlists/{id}``), or None when not found."""
-        try:
-            return first_resource(self.request("GET", playlist_path(playlist_id), expect_data=True))
-        except AppleMusicRequestError as err:
-            if err.status == 404:
-                return None
-            raise
+        return self.run(library_playlist_plan(playlist_id))
 
     def create_library_playlist(
         self, name: str, *, description: str | None = None, tracks: Iterable[str] = ()
@@ -785,17 +579,7 @@ class AppleMusicHook(_AppleMusicHookBase):
             order (repeats kept); each is sent typed by its id. Checked before any request.
         :return: the new playlist resource.
         """
-        songs = track_items(tracks)
-        attributes: dict[str, Any] = {"name": name}
-        if description:
-            attributes["description"] = description
-        body: dict[str, Any] = {"attributes": attributes}
-        if songs:
-            body["relationships"] = {"tracks": {"data": songs}}
-        answer = self.request(
-            "POST", "/v1/me/library/playlists", json_body=body, expect_data=True, idempotent=False
-        )
-        return dict(answer["data"][0])
+        return self.run(create_playlist_plan(name, description, track_items(tracks)))
 
     def append_playlist_tracks(self, playlist_id: str, tracks: Iterable[str]) -> None:
         """
@@ -807,27 +591,22 @@ class AppleMusicHook(_AppleMusicHookBase):
         :param tracks: library song ids (``i.…``) and catalog song ids (digits), mixed, in
             order (repeats kept); each is sent typed by its id. Checked before any request.
         """
-        path = listing_resource("library-playlist-tracks").listing_path(playlist_id)
+        listing_resource("library-playlist-tracks").listing_path(playlist_id)
         songs = track_items(tracks)
         if not songs:
             raise AppleMusicConfigError("tracks holds no song ids: give at least one to append")
-        body = {"data": songs}
-        self.request("POST", path, json_body=body, expect_json=False, idempotent=False)
+        self.run(append_tracks_plan(playlist_id, songs))
 
     def get_storefront(self) -> str:
         """Return the user's storefront id (``GET /v1/me/storefront``), e.g. ``us``."""
-        return storefront_id(self.request("GET", "/v1/me/storefront", expect_data=True))
+        return self.run(storefront_plan())
 
     def catalog_storefront(self, storefront: str | None = None) -> str:
         """
         The storefront of catalog look-ups: ``storefront``, else the connection's, else the
         user's (asked once per hook).
         """
-        if storefront or self.settings.storefront:
-            return str(storefront or self.settings.storefront)
-        if self._user_storefront is None:
-            self._user_storefront = self.get_storefront()
-        return self._user_storefront
+        return self.run(catalog_storefront_plan(storefront or self.settings.storefront, self._storefronts))
 
     def test_connection(self) -> tuple[bool, str]:
         """
@@ -850,7 +629,9 @@ class AppleMusicHook(_AppleMusicHookBase):
             "Apple Developer account"
         )
         try:
-            self.request("GET", developer_token_probe_path(settings.storefront), user_token=False)
+            self.transport.send(
+                Request("GET", developer_token_probe_path(settings.storefront), user_token=False)
+            )
         except AppleMusicDeveloperTokenError:
             return False, f"developer token refused (401): {refused_hint}"
         except AppleMusicError as err:
@@ -886,12 +667,13 @@ class AppleMusicHook(_AppleMusicHookBase):
 
 class AppleMusicAsyncHook(_AppleMusicHookBase):
     """
-    The asyncio twin of :class:`AppleMusicHook`, for triggers: ``httpx.AsyncClient``, the same
-    constructor arguments (``max_concurrency`` defaults to 4), connection settings, token
-    minting, retry policy, error mapping and adaptive limit.
+    The asyncio twin of :class:`AppleMusicHook`, for triggers: the same constructor arguments
+    (``max_concurrency`` defaults to 4), connection settings, token minting, and the same
+    transport (:meth:`~airflow_provider_applemusic.transport.transport.Transport.asend`, over
+    ``httpx``) driving the same plans: each operation here is its sync namesake.
 
     Every hook of an event loop borrows one client per API host
-    (:mod:`~airflow_provider_applemusic.async_clients`, at most 16 connections): the pool
+    (:mod:`~airflow_provider_applemusic.transport.clients`, at most 16 connections): the pool
     bounds connections across hooks, each hook's adaptive limit bounds its own requests in
     flight. Nothing here blocks the event loop: the connection is read with
     ``aget_connection`` and validated in a worker thread; waits are ``asyncio.sleep``. Give
@@ -900,35 +682,35 @@ class AppleMusicAsyncHook(_AppleMusicHookBase):
 
     hook_name = "Apple Music (async)"
     default_max_concurrency = 4
-    _settings: AppleMusicSettings | None = None
-    _minter: DeveloperTokenMinter | None = None
-    _client: httpx.AsyncClient | None = None
-    _user_storefront: str | None = None
+    _transport: Transport | None = None
 
-    @cached_property
-    def concurrency(self) -> AsyncAdaptiveConcurrency:
-        """The adaptive limit every request of this hook passes."""
-        return AsyncAdaptiveConcurrency(self.max_concurrency)
+    async def get_transport(self) -> Transport:
+        """The transport, built on first use (the connection read and checked off the event loop)."""
+        if self._transport is None:
+            conn = await self.aget_connection(self.apple_music_conn_id)
+            loaded = await asyncio.to_thread(self._load, conn)
+            self._transport = self._transport_for(loaded)
+        return self._transport
 
     async def get_settings(self) -> AppleMusicSettings:
         """The connection, validated (in a worker thread: it may read the key file)."""
-        if self._settings is None:
-            conn = await self.aget_connection(self.apple_music_conn_id)
-            settings, self._minter = await asyncio.to_thread(self._load, conn)
-            self._settings = settings
-            return settings
-        return self._settings
+        return (await self.get_transport()).settings
 
-    async def _client_for(self, settings: AppleMusicSettings) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = await acquire_client(settings.base_url)
-        return self._client
+    @property
+    def concurrency(self) -> AsyncAdaptiveConcurrency:
+        """The adaptive limit every request of this hook passes (the transport must be built)."""
+        if self._transport is None:
+            raise AppleMusicConfigError("the async hook has sent nothing yet: its transport is not built")
+        return self._transport.async_concurrency
+
+    @property
+    def _client(self) -> httpx.AsyncClient | None:
+        return self._transport._client if self._transport is not None else None
 
     async def aclose(self) -> None:
         """Give the shared HTTP client back (safe to call more than once); other hooks keep it."""
-        client, self._client = self._client, None
-        if client is not None:
-            await release_client(client)
+        if self._transport is not None:
+            await self._transport.aclose()
 
     async def request(
         self,
@@ -940,69 +722,28 @@ class AppleMusicAsyncHook(_AppleMusicHookBase):
         expect_json: bool = True,
         expect_data: bool = False,
         listing_offset: int | None = None,
+        json_body: Any = None,
+        idempotent: bool = True,
     ) -> Any:
         """Send one API request under the retry policy; see :meth:`AppleMusicHook.request`."""
-        import httpx
-        from tenacity import AsyncRetrying
-
-        settings = await self.get_settings()
-        attempts = _Attempts(
-            settings,
-            self._minter,
-            method,
-            path,
-            user_token=user_token,
-            expect_json=expect_json,
-            expect_data=expect_data,
-            listing_offset=listing_offset,
-        )
-        client = await self._client_for(settings)
-        policy = self._retry_policy(settings)
-        # waiting for one of the shared pool's connections is not a failure of the request
-        timeout = httpx.Timeout(settings.timeout_seconds, pool=None)
-        budget = self._budget(settings)
-
-        async def attempt() -> Any:
-            token, headers = attempts.prepare()
-            async with self.concurrency.slot() as slot:
-                if budget is not None:
-                    try:
-                        await budget.acquire_async()
-                    except BudgetStoreError as err:  # the store may come back: try again
-                        raise TransientError(err) from None
-                try:
-                    response = await client.request(
-                        method, path, params=params, headers=headers, timeout=timeout
-                    )
-                    body = response.content
-                except httpx.HTTPError as err:
-                    raise connection_failure(method, path, err) from None
-                slot.status = response.status_code
-            return attempts.evaluate(token, response.status_code, response.headers, body)
-
-        on_retry = _retry_logger(self.concurrency.note_retry, self.log.info)
-        try:
-            return await AsyncRetrying(**retrying_kwargs(policy, on_retry))(attempt)
-        except AppleMusicDeveloperTokenError as refused:
-            if not user_token:
-                raise
-            try:
-                await self.request("GET", developer_token_probe_path(settings.storefront), user_token=False)
-            except AppleMusicError as failure:
-                raise self._attribute_401(refused, failure, method, path, settings) from None
-            raise self._attribute_401(refused, None, method, path, settings) from None
-
-    async def _fetch(self, fetch: Fetch) -> dict[str, Any] | None:
-        """One GET of a first-page plan (None: a 404 the plan takes)."""
-        try:
-            body: dict[str, Any] = await self.request(
-                "GET", fetch.path, fetch.params, expect_data=True, listing_offset=fetch.listing_offset
+        transport = await self.get_transport()
+        return await transport.asend(
+            api_request(
+                method,
+                path,
+                params,
+                user_token=user_token,
+                expect_json=expect_json,
+                expect_data=expect_data,
+                listing_offset=listing_offset,
+                json_body=json_body,
+                idempotent=idempotent,
             )
-        except AppleMusicRequestError as err:
-            if fetch.missing_ok and err.status == 404:
-                return None
-            raise
-        return body
+        )
+
+    async def run(self, plan: Plan[_T]) -> _T:
+        """Drive a hook operation's plan over this hook's transport."""
+        return await arun_plan(plan, (await self.get_transport()).asend)
 
     async def get_first_page(
         self, resource: str, *, page_size: int = 1, parent_id: str | None = None
@@ -1013,39 +754,26 @@ class AppleMusicAsyncHook(_AppleMusicHookBase):
         listing, a playlist's tracks from the playlist, or
         :class:`~airflow_provider_applemusic.exceptions.AppleMusicListingUnavailableError`.
 
-        :param resource: a row of :data:`~airflow_provider_applemusic.resources.LISTING_RESOURCES`.
+        :param resource: a row of :data:`~airflow_provider_applemusic.api.resources.LISTING_RESOURCES`.
         :param page_size: items on the page (1 to the resource's page maximum).
         :param parent_id: the playlist's library id, for ``library-playlist-tracks``.
         """
         row = listing_resource(resource)
         validate_page_size(page_size, maximum=row.page_max)
-        plan = first_page_plan(row, parent_id, {"limit": str(page_size)})
-        return await arun_plan(plan, self._fetch)
+        return await self.run(first_page_plan(row, parent_id, {"limit": str(page_size)}))
 
     async def get_library_playlist(self, playlist_id: str) -> dict[str, Any] | None:
         """Async :meth:`AppleMusicHook.get_library_playlist`: the playlist, or None when not found."""
-        try:
-            return first_resource(await self.request("GET", playlist_path(playlist_id), expect_data=True))
-        except AppleMusicRequestError as err:
-            if err.status == 404:
-                return None
-            raise
+        return await self.run(library_playlist_plan(playlist_id))
 
     async def get_storefront(self) -> str:
-        """Return the user's storefront id, e.g. ``us``."""
-        return storefront_id(await self.request("GET", "/v1/me/storefront", expect_data=True))
+        """Async :meth:`AppleMusicHook.get_storefront`: the user's storefront id, e.g. ``us``."""
+        return await self.run(storefront_plan())
 
     async def catalog_storefront(self, storefront: str | None = None) -> str:
-        """
-        Async :meth:`AppleMusicHook.catalog_storefront`: ``storefront``, else the connection's,
-        else the user's (asked once per hook).
-        """
+        """Async :meth:`AppleMusicHook.catalog_storefront`."""
         settings = await self.get_settings()
-        if storefront or settings.storefront:
-            return str(storefront or settings.storefront)
-        if self._user_storefront is None:
-            self._user_storefront = await self.get_storefront()
-        return self._user_storefront
+        return await self.run(catalog_storefront_plan(storefront or settings.storefront, self._storefronts))
 
     async def find_in_library(
         self, ids: Mapping[str, Iterable[str]], *, storefront: str | None = None
@@ -1058,19 +786,7 @@ class AppleMusicAsyncHook(_AppleMusicHookBase):
         """
         normalized = normalize_ids(ids)
         validate_storefront(storefront)
-        front = await self.catalog_storefront(storefront)
-        lookups = catalog_lookups(normalized, front)
-        bodies = await asyncio.gather(
-            *(self.request("GET", path, params, expect_data=True) for _, path, params in lookups),
-            return_exceptions=True,
+        settings = await self.get_settings()
+        return await self.run(
+            find_in_library_plan(normalized, storefront or settings.storefront, self._storefronts)
         )
-        found: dict[str, dict[str, str | None]] = {kind: {} for kind in normalized}
-        errors: list[BaseException] = []
-        for (kind, _, _), body in zip(lookups, bodies, strict=True):
-            if isinstance(body, BaseException):
-                errors.append(body)
-            else:
-                found[kind].update(library_ids_from_catalog(body))
-        if errors:
-            raise next((err for err in errors if isinstance(err, INCURABLE_ERRORS)), errors[0])
-        return order_found(normalized, found)

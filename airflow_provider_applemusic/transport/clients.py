@@ -21,7 +21,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from airflow_provider_applemusic.tls import shared_ssl_context
+from airflow_provider_applemusic.transport.tls import shared_ssl_context
 
 if TYPE_CHECKING:
     import ssl

@@ -1,4 +1,9 @@
-"""Reading and validating an ``apple_music`` connection into typed settings, before any request."""
+"""
+Reading and validating an ``apple_music`` connection into typed settings, before any request.
+
+``settings_from_connection`` is long because it reads every field in one place, each with the
+check and the message that names it: the checks stay next to one another, in the form's order.
+"""
 
 from __future__ import annotations
 
@@ -147,7 +152,7 @@ class AppleMusicSettings:
         """
         import hashlib
 
-        from airflow_provider_applemusic.tokens import token_team
+        from airflow_provider_applemusic.transport.tokens import token_team
 
         team = (token_team(self.developer_token) if self.developer_token else None) or self.team_id
         if team:

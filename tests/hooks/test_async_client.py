@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_applemusic.async_clients import MAX_CONNECTIONS, open_clients
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicAsyncHook
+from airflow_provider_applemusic.transport.clients import MAX_CONNECTIONS, open_clients
 
 
 async def test_hooks_of_one_loop_share_one_client_and_one_aclose_does_not_close_it(

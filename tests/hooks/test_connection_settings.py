@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_applemusic.connection import normalize_base_url, normalize_pem
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
+from airflow_provider_applemusic.transport.connection import normalize_base_url, normalize_pem
 
 
 def _fields(emulator: Any, **changes: Any) -> dict[str, Any]:

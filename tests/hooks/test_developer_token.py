@@ -8,9 +8,9 @@ from typing import Any
 import jwt
 import pytest
 
-from airflow_provider_applemusic import tokens
 from airflow_provider_applemusic.exceptions import AppleMusicDeveloperTokenError
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
+from airflow_provider_applemusic.transport import tokens
 
 
 def test_token_is_es256_with_kid_and_claims_verified_by_public_key(start_emulator: Any) -> None:

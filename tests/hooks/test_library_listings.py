@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_applemusic.api.resources import LISTING_RESOURCES
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
-from airflow_provider_applemusic.resources import LISTING_RESOURCES
 
 TOP_LEVEL = [
     name for name, row in LISTING_RESOURCES.items() if row.parent is None and name.startswith("library-")

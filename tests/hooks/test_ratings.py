@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_applemusic.api.ratings import RATING_KINDS
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError, AppleMusicUserTokenError
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
-from airflow_provider_applemusic.ratings import RATING_KINDS
 
 LIBRARY_KINDS = ("library-albums", "library-songs", "library-playlists", "library-music-videos")
 

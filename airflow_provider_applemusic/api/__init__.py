@@ -1,0 +1,1 @@
+"""What the provider knows of the Apple Music API: resources, ids, codes, paging, listing rules, checks."""

@@ -1,0 +1,1 @@
+"""The transport: the one way a request reaches the service, and the policies it applies."""
