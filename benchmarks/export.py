@@ -224,9 +224,9 @@ def songs_rss(big_n: int) -> None:
 
 
 def formats(n: int) -> None:
-    from airflow_provider_applemusic.export import content_type, encode
+    from airflow_provider_applemusic.files.formats import content_type, encode
+    from airflow_provider_applemusic.files.location import location
     from airflow_provider_applemusic.operators.export import AppleMusicExportOperator
-    from airflow_provider_applemusic.writers import writer_for
 
     print(f"\n== songs: rows written per second and file sizes, {n:,} songs, latency 0, local file ==")
     print("(emulator on loopback with no latency and a local disk: the figures measure encoding and")
@@ -256,9 +256,8 @@ def formats(n: int) -> None:
             started = time.monotonic()
             result = operator.execute({})  # type: ignore[arg-type]
             t_op = time.monotonic() - started
-            writer = writer_for(
-                os.path.join(folder, "enc-" + name), None, content_type(file_format, compression)
-            )
+            target = location(os.path.join(folder, "enc-" + name))
+            writer = target.writer(content_type(file_format, compression))
             started = time.monotonic()
             size = writer.write(encode(iter(pages), "library-songs", file_format, compression), replace=True)
             t_enc = time.monotonic() - started

@@ -1,4 +1,4 @@
-"""Pure pieces of an export: date windows, formats and compressions, serialisation to bytes."""
+"""Formats and compressions of the files the provider writes, and their serialisation to bytes."""
 
 from __future__ import annotations
 
@@ -6,13 +6,9 @@ import json
 import zlib
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_applemusic.dates import date_added, parse_instant
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
 
-__all__ = ["AddedWindow", "content_type", "date_added", "encode", "parse_instant", "resolve_format"]
-
 if TYPE_CHECKING:
-    import datetime as dt
     from collections.abc import Iterable, Iterator
 
 FILE_FORMATS = ("jsonl", "json", "parquet")
@@ -62,52 +58,11 @@ def encode(
 ) -> Iterator[bytes]:
     """The export file as a stream of bytes, in ``file_format`` with ``compression``."""
     if file_format == "parquet":
-        from airflow_provider_applemusic.parquet import parquet_stream
+        from airflow_provider_applemusic.files.parquet import parquet_stream
 
         return parquet_stream(batches, resource, compression)
     chunks = encode_json(batches, file_format)
     return gzip_stream(chunks) if compression == "gzip" else chunks
-
-
-class AddedWindow:
-    """
-    The half-open window ``[after, before)`` on ``dateAdded``; items without it are counted.
-
-    :param after: the window's start (inclusive), or None.
-    :param before: the window's end (exclusive), or None.
-    """
-
-    def __init__(self, after: dt.datetime | None, before: dt.datetime | None) -> None:
-        if after is not None and before is not None and after >= before:
-            hint = (
-                " (Airflow 3's default cron schedule gives runs an empty data interval: use "
-                "CronTriggerTimetable(..., interval=timedelta(days=1)) for daily windows)"
-                if after == before
-                else ""
-            )
-            raise AppleMusicConfigError(
-                f"added_after must be earlier than added_before, got {after.isoformat()} >= "
-                f"{before.isoformat()}{hint}"
-            )
-        self.after = after
-        self.before = before
-        self.skipped_without_date_added = 0
-
-    @property
-    def active(self) -> bool:
-        return self.after is not None or self.before is not None
-
-    def keeps(self, item: dict[str, Any]) -> bool:
-        """True when ``item`` belongs in the export."""
-        if not self.active:
-            return True
-        added = date_added(item)
-        if added is None:
-            self.skipped_without_date_added += 1
-            return False
-        if self.after is not None and added < self.after:
-            return False
-        return self.before is None or added < self.before
 
 
 def encode_json(batches: Iterable[list[dict[str, Any]]], file_format: str) -> Iterator[bytes]:

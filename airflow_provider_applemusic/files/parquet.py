@@ -14,8 +14,8 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_applemusic.catalog import catalog_id_of, description_text
-from airflow_provider_applemusic.dates import date_added
+from airflow_provider_applemusic.api.catalog import catalog_id_of, description_text
+from airflow_provider_applemusic.api.dates import date_added
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
 
 if TYPE_CHECKING:
@@ -158,6 +158,19 @@ class _Drain(io.RawIOBase):
         return data
 
 
+def _record_batch(
+    items: list[dict[str, Any]],
+    columns: list[tuple[pa.DataType, Callable[[dict[str, Any]], Any]]],
+    schema: pa.Schema,
+) -> pa.RecordBatch:
+    """``items`` as Arrow arrays: the typed ``columns``, then the whole resource as JSON."""
+    import pyarrow as pa
+
+    arrays = [pa.array([_typed(get(item), kind) for item in items], type=kind) for kind, get in columns]
+    arrays.append(pa.array([json.dumps(item, ensure_ascii=False) for item in items], type=pa.string()))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
 def parquet_stream(
     batches: Iterable[list[dict[str, Any]]], resource: str, compression: str | None
 ) -> Iterator[bytes]:
@@ -170,10 +183,8 @@ def parquet_stream(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    columns = _columns()
     names = RESOURCE_COLUMNS[resource]
-    kinds = [columns[name][0] for name in names]
-    getters = [columns[name][1] for name in names]
+    columns = [_columns()[name] for name in names]
     sink = _Drain()
     # ids and whole resources are unique: a dictionary for them is built, then thrown away
     writer = pq.ParquetWriter(
@@ -184,14 +195,6 @@ def parquet_stream(
     )
     pending: list[pa.RecordBatch] = []
     pending_rows = pending_bytes = 0
-
-    def to_arrow(items: list[dict[str, Any]]) -> pa.RecordBatch:
-        arrays = [
-            pa.array([_typed(get(item), kind) for item in items], type=kind)
-            for kind, get in zip(kinds, getters, strict=True)
-        ]
-        arrays.append(pa.array([json.dumps(item, ensure_ascii=False) for item in items], type=pa.string()))
-        return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
     def flush(rows: int) -> bytes:
         """Write the first ``rows`` pending rows as one row group; keep the rest pending."""
@@ -208,7 +211,7 @@ def parquet_stream(
         for items in batches:
             if not items:
                 continue
-            batch = to_arrow(items)
+            batch = _record_batch(items, columns, schema)
             pending.append(batch)
             pending_rows += batch.num_rows
             pending_bytes += batch.nbytes

@@ -1,9 +1,10 @@
 """
 Reading back what the export engine wrote: any of its formats, from any store, as a stream.
 
-A snapshot is fetched to a local temporary file first (S3 through the amazon provider's
-``S3Hook``, boto3's managed download; other stores through ``ObjectStoragePath``), so reading
-holds one chunk at a time, never the file. The format is told from the bytes, not the name:
+A snapshot is fetched to a local temporary file first (``Location.download``: S3 through the
+amazon provider's ``S3Hook``, boto3's managed download; other stores through
+``ObjectStoragePath``; a local file is read where it is), so reading holds one chunk at a time,
+never the file. The format is told from the bytes, not the name:
 Parquet (``PAR1``), gzip (then JSON Lines or a JSON array inside), a JSON array, JSON Lines.
 """
 
@@ -18,10 +19,11 @@ import tempfile
 from typing import IO, TYPE_CHECKING, Any
 
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
-from airflow_provider_applemusic.writers import LocalFileWriter, S3Writer, writer_for
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from airflow_provider_applemusic.files.location import Location
 
 #: bytes read at a time
 CHUNK = 1024 * 1024
@@ -32,41 +34,28 @@ _PARQUET_MAGIC = b"PAR1"
 
 
 @contextlib.contextmanager
-def local_copy(uri: Any, storage_conn_id: str | None = None, *, param: str = "path") -> Iterator[str]:
+def local_copy(source: Location, *, param: str = "path") -> Iterator[str]:
     """
-    A local path holding the file at ``uri`` (a URL or an ``ObjectStoragePath``, as the export
-    takes them), for the duration of the ``with`` block. A missing file raises a config error
-    naming ``param``.
+    A local path holding the file at ``source``, for the duration of the ``with`` block: a
+    local file itself, else a temporary copy. A missing file raises a config error naming
+    ``param``.
     """
-    source = writer_for(uri, storage_conn_id, "application/octet-stream", param=param)
-    if isinstance(source, LocalFileWriter):
-        if not os.path.isfile(source.path):
+    if source.local_path is not None:
+        if not os.path.isfile(source.local_path):
             raise AppleMusicConfigError(f"{param}: no file at {source.uri}")
-        yield source.path
+        yield source.local_path
         return
+    if not source.exists():
+        raise AppleMusicConfigError(f"{param}: no {source.noun} at {source.uri}")
     folder = tempfile.mkdtemp(prefix="applemusic-snapshot-")
     local = os.path.join(folder, "snapshot")
     try:
-        if isinstance(source, S3Writer):
-            _download_s3(source, local, param)
-        else:
-            target = source.target  # type: ignore[attr-defined]
-            if not target.exists():
-                raise AppleMusicConfigError(f"{param}: no file at {source.uri}")
-            target.fs.get_file(target.path, local)
+        source.download(local)
         yield local
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(local)
         os.rmdir(folder)
-
-
-def _download_s3(source: S3Writer, local: str, param: str) -> None:
-    hook = source.s3_hook
-    if not hook.check_for_key(source.key, source.bucket):
-        raise AppleMusicConfigError(f"{param}: no object at {source.uri}")
-    with open(local, "wb") as out:
-        hook.get_key(source.key, source.bucket).download_fileobj(out)
 
 
 def read_items(path: str) -> Iterator[dict[str, Any]]:

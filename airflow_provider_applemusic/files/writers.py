@@ -1,5 +1,5 @@
 """
-Where an export goes: one atomic writer per kind of destination, chosen from the path.
+Atomic writers, one per kind of store (``files.location`` picks the one for a path).
 
 Every writer takes the file as an iterator of byte chunks and makes it appear only complete: on
 any failure (raised by the iterator or by the store) nothing new appears and a file already at
@@ -24,7 +24,6 @@ import os
 import tempfile
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
 
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
 
@@ -37,8 +36,6 @@ if TYPE_CHECKING:
 PART_SIZE = 5 * 1024 * 1024
 #: parts held in memory at once by the managed transfer
 PARTS_IN_MEMORY = 4
-_LOCAL_SCHEMES = ("file", "local")
-_S3_SCHEMES = ("s3", "s3a")
 
 
 class ExportWriter(Protocol):
@@ -209,51 +206,3 @@ class StagedWriter:
                 os.unlink(staged.path)
             os.rmdir(os.path.dirname(staged.path))
         return written
-
-
-def writer_for(
-    path: Any, storage_conn_id: str | None, content_type: str, *, param: str = "path"
-) -> ExportWriter:
-    """
-    The writer for ``path``: an ``ObjectStoragePath`` or a URL (``s3://bucket/key``,
-    ``file:///...`` or an absolute path, ``gs://...``). The connection is ``storage_conn_id``,
-    else the one named in the URL (``s3://conn_id@bucket/key``), else the scheme's default.
-    """
-    from airflow.sdk import ObjectStoragePath
-
-    if isinstance(path, ObjectStoragePath):
-        url = str(path)
-        conn_id = storage_conn_id or getattr(path, "conn_id", None)
-    elif isinstance(path, str) and path.strip():
-        url = path.strip()
-        conn_id = storage_conn_id
-    else:
-        raise AppleMusicConfigError(
-            f"{param} must be an ObjectStoragePath or a URL such as 's3://bucket/key.jsonl' or "
-            f"'file:///data/key.jsonl', got {path!r}"
-        )
-    if url.startswith("/"):
-        return LocalFileWriter(url)
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme in _LOCAL_SCHEMES:
-        return LocalFileWriter(parts.path)
-    if scheme in _S3_SCHEMES:
-        user, _, bucket = parts.netloc.rpartition("@")
-        key = parts.path.lstrip("/")
-        if not bucket or not key or key.endswith("/"):
-            raise AppleMusicConfigError(f"{param} must name a bucket and a key, got {url!r}")
-        return S3Writer(bucket, key, conn_id or user or "aws_default", content_type)
-    if not scheme or not parts.path.strip("/"):
-        raise AppleMusicConfigError(
-            f"{param} must be a URL with a scheme and a file name, such as "
-            f"'s3://bucket/key.jsonl', got {url!r}"
-        )
-    try:
-        target = path if isinstance(path, ObjectStoragePath) else ObjectStoragePath(url, conn_id=conn_id)
-        target.fs  # noqa: B018 - resolve the filesystem now, to fail before any request
-    except (ValueError, ImportError, AttributeError) as err:
-        raise AppleMusicConfigError(
-            f"{param} {url!r} names a store Airflow cannot reach here: {err}"
-        ) from None
-    return StagedWriter(target)

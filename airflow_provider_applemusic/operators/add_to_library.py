@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-
-from airflow_provider_applemusic.codes import CODE_KINDS, choose, normalize_codes
-from airflow_provider_applemusic.connection import DEFAULT_CONN_ID
+from airflow_provider_applemusic.api.codes import CODE_KINDS, choose, normalize_codes
+from airflow_provider_applemusic.api.ids import parse_ids
+from airflow_provider_applemusic.api.validation import validate_language, validate_storefront
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
-from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
-from airflow_provider_applemusic.ids import parse_ids
-from airflow_provider_applemusic.validation import validate_language, validate_storefront
+from airflow_provider_applemusic.operators.base import DEFAULT_CONN_ID, AppleMusicBaseOperator
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -24,7 +20,7 @@ ON_UNKNOWN = ("fail", "warn", "ignore")
 RESOLVED_CODES_KEY = "resolved_codes"
 
 
-class AddToLibraryOperator(BaseOperator):
+class AddToLibraryOperator(AppleMusicBaseOperator):
     """
     Add catalog resources to the user's library (``POST /v1/me/library``), by catalog id, by
     ISRC (songs) or by UPC/EAN (albums).
@@ -54,7 +50,6 @@ class AddToLibraryOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("ids", "isrcs", "upcs", "apple_music_conn_id", "language", "storefront")
-    ui_color = "#fc3c44"
 
     def __init__(
         self,
@@ -68,7 +63,7 @@ class AddToLibraryOperator(BaseOperator):
         on_unknown: str = "fail",
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(apple_music_conn_id=apple_music_conn_id, **kwargs)
         # ids, codes, language and storefront are templated: checked in execute, once rendered
         if on_unknown not in ON_UNKNOWN:
             raise AppleMusicConfigError(
@@ -79,15 +74,9 @@ class AddToLibraryOperator(BaseOperator):
         self.ids = ids
         self.isrcs = isrcs
         self.upcs = upcs
-        self.apple_music_conn_id = apple_music_conn_id
         self.language = language
         self.storefront = storefront
         self.on_unknown = on_unknown
-
-    @cached_property
-    def hook(self) -> AppleMusicHook:
-        """The Apple Music hook."""
-        return AppleMusicHook(self.apple_music_conn_id)
 
     def execute(self, context: Context) -> dict[str, list[str]]:
         codes = {"isrcs": normalize_codes(self.isrcs, "isrcs"), "upcs": normalize_codes(self.upcs, "upcs")}

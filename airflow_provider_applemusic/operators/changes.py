@@ -8,25 +8,27 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset, BaseOperator
 
-from airflow_provider_applemusic.changes import (
+from airflow_provider_applemusic.exceptions import AppleMusicConfigError
+from airflow_provider_applemusic.files.changes import (
     DEFAULT_IGNORED_ATTRIBUTES,
     ChangeCounts,
     check_ignored,
     diff_snapshots,
 )
-from airflow_provider_applemusic.exceptions import AppleMusicConfigError
-from airflow_provider_applemusic.export import content_type, encode, resolve_format
-from airflow_provider_applemusic.operators.export import SNAPSHOT_STATE_KEY
-from airflow_provider_applemusic.snapshots import local_copy, read_items
-from airflow_provider_applemusic.writers import ExportWriter, writer_for
+from airflow_provider_applemusic.files.formats import resolve_format
+from airflow_provider_applemusic.files.location import location
+from airflow_provider_applemusic.files.snapshots import local_copy, read_items
+from airflow_provider_applemusic.operators.base import SNAPSHOT_STATE_KEY, UI_COLOR, FileOutputMixin
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from airflow.sdk import Context
 
+    from airflow_provider_applemusic.files.location import Location
 
-class LibraryChangesOperator(BaseOperator):
+
+class LibraryChangesOperator(FileOutputMixin, BaseOperator):
     """
     Write what changed between two snapshots of a library listing: a change log.
 
@@ -70,7 +72,7 @@ class LibraryChangesOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("path", "previous", "current", "storage_conn_id")
-    ui_color = "#fc3c44"
+    ui_color = UI_COLOR
 
     def __init__(
         self,
@@ -112,7 +114,7 @@ class LibraryChangesOperator(BaseOperator):
         """The previous and current snapshot: the arguments, or the asset's recorded state."""
         if self.snapshot_asset is None:
             return self.previous, self.current
-        state = context["asset_state_store"][self.snapshot_asset].get(SNAPSHOT_STATE_KEY)
+        state = self.recorded_snapshot(context, self.snapshot_asset)
         if not isinstance(state, dict) or not state.get("uri"):
             raise AppleMusicConfigError(
                 f"asset {self.snapshot_asset.name!r} has no snapshot recorded ({SNAPSHOT_STATE_KEY!r} "
@@ -121,38 +123,16 @@ class LibraryChangesOperator(BaseOperator):
         previous = state.get("previous_uri")
         return (str(previous) if previous else None), str(state["uri"])
 
-    def destination(self) -> ExportWriter:
-        """The atomic writer for the rendered ``path``."""
-        return writer_for(self.path, self.storage_conn_id, content_type(self.file_format, self.compression))
-
     def execute(self, context: Context) -> dict[str, Any]:
         previous, current = self.snapshots(context)
-        writer = self.destination()
-        for name, snapshot in (("previous", previous), ("current", current)):
-            if snapshot is not None and writer.uri == writer_for(snapshot, self.storage_conn_id, "").uri:
-                raise AppleMusicConfigError(f"path must not be the {name} snapshot ({writer.uri})")
-        if not self.replace and writer.exists():
-            raise AppleMusicConfigError(f"{writer.uri} already exists and replace=False: nothing was read")
+        target = self.destination()
+        sources = self._sources(target, previous, current)
+        self.refuse_existing(target, nothing_was="read")
         started = time.monotonic()
         counts = ChangeCounts()
-        with contextlib.ExitStack() as stack:
-            current_file = stack.enter_context(local_copy(current, self.storage_conn_id, param="current"))
-            previous_file = (
-                stack.enter_context(local_copy(previous, self.storage_conn_id, param="previous"))
-                if previous is not None
-                else None
-            )
-            changes = diff_snapshots(
-                (lambda: read_items(previous_file)) if previous_file is not None else None,
-                lambda: read_items(current_file),
-                counts,
-                self.ignore_attributes,
-            )
-            size = writer.write(
-                encode(changes, "changes", self.file_format, self.compression), replace=self.replace
-            )
+        size = self._write_changes(target, *sources, counts)
         result: dict[str, Any] = {
-            "uri": writer.uri,
+            "uri": target.uri,
             **counts.as_dict(),
             "previous_uri": previous,
             "current_uri": current,
@@ -169,11 +149,36 @@ class LibraryChangesOperator(BaseOperator):
             counts.current,
             previous or "no previous snapshot",
             current,
-            writer.uri,
+            target.uri,
             time.monotonic() - started,
         )
-        events = context.get("outlet_events")
-        if events is not None:
-            for outlet in self.outlets or ():
-                events[outlet].extra = result
+        self.emit_asset_events(context, result)
         return result
+
+    def _sources(self, target: Location, previous: Any, current: Any) -> tuple[Location | None, Location]:
+        """Where the snapshots are; the change log must be neither of them."""
+        sources = (
+            None if previous is None else location(previous, self.storage_conn_id, param="previous"),
+            location(current, self.storage_conn_id, param="current"),
+        )
+        for name, source in zip(("previous", "current"), sources, strict=True):
+            if source == target:
+                raise AppleMusicConfigError(f"path must not be the {name} snapshot ({target.uri})")
+        return sources
+
+    def _write_changes(
+        self, target: Location, previous: Location | None, current: Location, counts: ChangeCounts
+    ) -> int:
+        """Compare the snapshots, each read from a local copy, and write the change log; its size."""
+        with contextlib.ExitStack() as stack:
+            current_file = stack.enter_context(local_copy(current, param="current"))
+            previous_file = (
+                stack.enter_context(local_copy(previous, param="previous")) if previous is not None else None
+            )
+            changes = diff_snapshots(
+                (lambda: read_items(previous_file)) if previous_file is not None else None,
+                lambda: read_items(current_file),
+                counts,
+                self.ignore_attributes,
+            )
+            return self.write(target, changes, "changes")

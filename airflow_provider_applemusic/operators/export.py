@@ -6,31 +6,25 @@ import hashlib
 import itertools
 import time
 from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-
-from airflow_provider_applemusic.connection import DEFAULT_CONN_ID
-from airflow_provider_applemusic.exceptions import AppleMusicConfigError
-from airflow_provider_applemusic.export import (
-    AddedWindow,
-    content_type,
-    encode,
-    parse_instant,
-    resolve_format,
-)
-from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
-from airflow_provider_applemusic.paging import progress_ticker
-from airflow_provider_applemusic.resources import LISTING_RESOURCES, WINDOWED_RESOURCES, listing_resource
-from airflow_provider_applemusic.validation import (
+from airflow_provider_applemusic.api.paging import progress_ticker
+from airflow_provider_applemusic.api.resources import LISTING_RESOURCES, WINDOWED_RESOURCES, listing_resource
+from airflow_provider_applemusic.api.validation import (
     join_extend,
     join_include,
     validate_concurrency,
     validate_language,
     validate_page_size,
 )
-from airflow_provider_applemusic.writers import ExportWriter, writer_for
+from airflow_provider_applemusic.api.windows import AddedWindow
+from airflow_provider_applemusic.exceptions import AppleMusicConfigError
+from airflow_provider_applemusic.files.formats import resolve_format
+from airflow_provider_applemusic.operators.base import (
+    DEFAULT_CONN_ID,
+    AppleMusicBaseOperator,
+    FileOutputMixin,
+)
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -38,14 +32,13 @@ if TYPE_CHECKING:
 
     from airflow.sdk import Context
 
-    from airflow_provider_applemusic.paging import ListingPager
+    from airflow_provider_applemusic.api.paging import ListingPager
+    from airflow_provider_applemusic.files.location import Location
 
 #: what can be exported: every top-level listing of the resource table
 EXPORTABLE = tuple(name for name, row in LISTING_RESOURCES.items() if row.parent is None)
 PLAYLIST_TRACKS = "library-playlist-tracks"
 PROGRESS_EVERY_SECONDS = 5.0
-#: the asset-state key under which an export records its last snapshot on each outlet asset
-SNAPSHOT_STATE_KEY = "applemusic.snapshot"
 
 
 @dataclass
@@ -89,7 +82,206 @@ class ExportResult:
         }
 
 
-class AppleMusicExportOperator(BaseOperator):
+class _Tally:
+    """What an export has kept so far (how many, a hash of their ids), beside its pager."""
+
+    def __init__(self, pager: ListingPager) -> None:
+        self.pager = pager
+        self.count = 0
+        self.ids = hashlib.sha256()
+        self.started = time.monotonic()
+
+    def add(self, items: list[dict[str, Any]]) -> None:
+        self.count += len(items)
+        for item in items:
+            self.ids.update(f"{item.get('id')}\n".encode())
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+
+def _check_listing(resource: Any, *, windowed: bool, playlist_tracks: Any) -> None:
+    """Refuse a resource that cannot be exported, or options it does not allow."""
+    if not isinstance(playlist_tracks, bool):
+        raise AppleMusicConfigError(f"playlist_tracks must be True or False, got {playlist_tracks!r}")
+    if playlist_tracks and resource != "library-playlists":
+        raise AppleMusicConfigError(
+            f"playlist_tracks is only for resource 'library-playlists', got resource {resource!r}"
+        )
+    if windowed and not listing_resource(resource).windowed:
+        with_date = ", ".join(n for n in EXPORTABLE if n in WINDOWED_RESOURCES)
+        raise AppleMusicConfigError(
+            f"added_after/added_before need dateAdded, which the service never returns for "
+            f"resource {resource!r}; resources that allow date windows: {with_date}"
+        )
+
+
+class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
+    """
+    The export engine under :class:`AppleMusicExportOperator` and ``LibraryAlbumsToS3Operator``
+    (not for DAGs: a subclass says where the file goes, through ``destination``).
+
+    Checks its arguments once, at construction (templated ones once rendered, in
+    :meth:`export`), pages the resource concurrently, keeps the items of the date window, and
+    streams them in the chosen format into the destination's atomic writer. Parameters as
+    :class:`AppleMusicExportOperator`.
+    """
+
+    def __init__(
+        self,
+        *,
+        resource: str,
+        apple_music_conn_id: str = DEFAULT_CONN_ID,
+        file_format: str = "jsonl",
+        compression: str | None = "auto",
+        include: Iterable[str] | str | None = None,
+        extend: Iterable[str] | str | None = None,
+        language: str | None = None,
+        page_size: int | None = None,
+        max_concurrency: int = 8,
+        replace: bool = True,
+        added_after: str | dt.datetime | None = None,
+        added_before: str | dt.datetime | None = None,
+        playlist_tracks: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(apple_music_conn_id=apple_music_conn_id, **kwargs)
+        # templated arguments (the destination, language, the window) are checked in export
+        if resource not in EXPORTABLE:
+            raise AppleMusicConfigError(f"resource must be one of {', '.join(EXPORTABLE)}, got {resource!r}")
+        row = listing_resource(resource)
+        self.file_format, self.compression = self.check_format(file_format, compression)
+        self.page_size = None if page_size is None else validate_page_size(page_size, maximum=row.page_max)
+        self.max_concurrency = validate_concurrency(max_concurrency)
+        if not isinstance(replace, bool):
+            raise AppleMusicConfigError(f"replace must be True or False, got {replace!r}")
+        windowed = added_after is not None or added_before is not None
+        _check_listing(resource, windowed=windowed, playlist_tracks=playlist_tracks)
+        self.resource = resource
+        self.include = join_include(include)
+        self.extend = join_extend(extend, required=row.extended)
+        self.language = language
+        self.replace = replace
+        self.added_after = added_after
+        self.added_before = added_before
+        self.playlist_tracks = playlist_tracks
+
+    def check_format(self, file_format: Any, compression: Any) -> tuple[str, str | None]:
+        """``file_format`` and ``compression``, checked together (``auto`` resolved)."""
+        return resolve_format(file_format, compression)
+
+    @property
+    def hook_params(self) -> dict[str, Any]:
+        """The hook's in-flight ceiling is ``max_concurrency``."""
+        return {"max_concurrency": self.max_concurrency}
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        result = self.export()
+        self.record_snapshot(context, result.snapshot_state)
+        self.emit_asset_events(context, result.event_extra())
+        return self.xcom_value(result)
+
+    def xcom_value(self, result: ExportResult) -> dict[str, Any]:
+        """What ``execute`` returns: the event extra and the count of items without ``dateAdded``."""
+        return {**result.event_extra(), "skipped_without_date_added": result.skipped_without_date_added}
+
+    def export(self) -> ExportResult:
+        """Check the rendered arguments, then page, encode and write; see the class."""
+        window = AddedWindow.from_arguments(self.added_after, self.added_before)
+        validate_language(self.language)
+        target = self.destination()
+        self.hook.validate()
+        self.refuse_existing(target, nothing_was="fetched")
+        tally = _Tally(self._pager())
+        # the first page is read before the store is touched: what fails there (a refused token,
+        # a listing the account does not serve) leaves no trace in it, not even a temporary file
+        pages = iter(tally.pager)
+        first = next(pages)
+        size = self.write(
+            target, self._batches(itertools.chain([first], pages), window, tally), self.resource
+        )
+        self._log_progress(tally)
+        result = self._result(target, size, window, tally)
+        self._log_exported(result, tally)
+        return result
+
+    def _pager(self) -> ListingPager:
+        return self.hook.library_pager(
+            self.resource,
+            page_size=self.page_size,
+            include=self.include,
+            extend=self.extend,
+            language=self.language,
+            pages_in_flight=self.max_concurrency,
+        )
+
+    def _batches(
+        self, pages: Iterable[list[dict[str, Any]]], window: AddedWindow, tally: _Tally
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The items of each page that the window keeps (playlists with their tracks), counted."""
+        due = progress_ticker(PROGRESS_EVERY_SECONDS)
+        for page in pages:
+            kept = [item for item in page if window.keeps(item)]
+            if self.playlist_tracks:
+                for playlist in kept:
+                    self._attach_tracks(playlist)
+            tally.add(kept)
+            if due():
+                self._log_progress(tally)
+            yield kept
+
+    def _attach_tracks(self, playlist: dict[str, Any]) -> None:
+        tracks = list(self.hook.iter_library(PLAYLIST_TRACKS, parent_id=str(playlist["id"])))
+        playlist.setdefault("relationships", {})["tracks"] = {"data": tracks}
+
+    def _result(self, target: Location, size: int, window: AddedWindow, tally: _Tally) -> ExportResult:
+        return ExportResult(
+            uri=target.uri,
+            resource=self.resource,
+            count=tally.count,
+            bytes=size,
+            format=self.file_format,
+            compression=self.compression,
+            skipped_without_date_added=window.skipped_without_date_added,
+            pages=tally.pager.stats.pages,
+            ids_sha256=tally.ids.hexdigest(),
+        )
+
+    def _log_exported(self, result: ExportResult, tally: _Tally) -> None:
+        self.log.info(
+            "Exported %d %s (%d pages, %d requests, %d without dateAdded skipped, %d bytes, %s%s) "
+            "to %s in %.1f s",
+            result.count,
+            result.resource,
+            result.pages,
+            tally.pager.stats.requests,
+            result.skipped_without_date_added,
+            result.bytes,
+            result.format,
+            f" {result.compression}" if result.compression else "",
+            result.uri,
+            tally.elapsed(),
+        )
+
+    def _log_progress(self, tally: _Tally) -> None:
+        stats, concurrency = tally.pager.stats, self.hook.concurrency
+        self.log.info(
+            "Progress: %d %s fetched of %s (meta.total), %d written, %.1f pages/s, "
+            "%d retries, %d throttled, concurrency %d/%d, pace %s",
+            stats.items,
+            self.resource,
+            stats.total if stats.total is not None else "?",
+            tally.count,
+            stats.pages / max(1e-6, tally.elapsed()),
+            concurrency.stats.retries,
+            concurrency.stats.throttled,
+            concurrency.current_limit,
+            self.max_concurrency,
+            f"{rate:.1f}/s" if (rate := concurrency.current_rate) else "unlimited",
+        )
+
+
+class AppleMusicExportOperator(ListingExportBaseOperator):
     """
     Export a library listing or the listening history into one file in any object store.
 
@@ -133,7 +325,6 @@ class AppleMusicExportOperator(BaseOperator):
         "added_after",
         "added_before",
     )
-    ui_color = "#fc3c44"
 
     def __init__(
         self,
@@ -155,178 +346,21 @@ class AppleMusicExportOperator(BaseOperator):
         playlist_tracks: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        # templated arguments (path, language, the window) are checked in execute, once rendered
-        if resource not in EXPORTABLE:
-            raise AppleMusicConfigError(f"resource must be one of {', '.join(EXPORTABLE)}, got {resource!r}")
-        row = listing_resource(resource)
-        self.file_format, self.compression = resolve_format(file_format, compression)
-        if page_size is not None:
-            validate_page_size(page_size, maximum=row.page_max)
-        validate_concurrency(max_concurrency)
-        for name, flag in (("replace", replace), ("playlist_tracks", playlist_tracks)):
-            if not isinstance(flag, bool):
-                raise AppleMusicConfigError(f"{name} must be True or False, got {flag!r}")
-        if playlist_tracks and resource != "library-playlists":
-            raise AppleMusicConfigError(
-                f"playlist_tracks is only for resource 'library-playlists', got resource {resource!r}"
-            )
-        if (added_after is not None or added_before is not None) and not row.windowed:
-            with_date = ", ".join(n for n in EXPORTABLE if n in WINDOWED_RESOURCES)
-            raise AppleMusicConfigError(
-                f"added_after/added_before need dateAdded, which the service never returns for "
-                f"resource {resource!r}; resources that allow date windows: {with_date}"
-            )
-        self.resource = resource
+        super().__init__(
+            resource=resource,
+            apple_music_conn_id=apple_music_conn_id,
+            file_format=file_format,
+            compression=compression,
+            include=include,
+            extend=extend,
+            language=language,
+            page_size=page_size,
+            max_concurrency=max_concurrency,
+            replace=replace,
+            added_after=added_after,
+            added_before=added_before,
+            playlist_tracks=playlist_tracks,
+            **kwargs,
+        )
         self.path = path
         self.storage_conn_id = storage_conn_id
-        self.apple_music_conn_id = apple_music_conn_id
-        self.include = join_include(include)
-        self.extend = join_extend(extend, required=row.extended)
-        self.language = language
-        self.page_size = page_size
-        self.max_concurrency = max_concurrency
-        self.replace = replace
-        self.added_after = added_after
-        self.added_before = added_before
-        self.playlist_tracks = playlist_tracks
-
-    @cached_property
-    def hook(self) -> AppleMusicHook:
-        """The Apple Music hook, its in-flight ceiling set to ``max_concurrency``."""
-        return AppleMusicHook(self.apple_music_conn_id, max_concurrency=self.max_concurrency)
-
-    def destination(self) -> ExportWriter:
-        """The atomic writer for the rendered ``path``."""
-        return writer_for(self.path, self.storage_conn_id, content_type(self.file_format, self.compression))
-
-    def _window(self) -> AddedWindow:
-        return AddedWindow(
-            parse_instant(self.added_after, param="added_after"),
-            parse_instant(self.added_before, param="added_before"),
-        )
-
-    def execute(self, context: Context) -> dict[str, Any]:
-        result = self.export()
-        self.record_snapshot(context, result)
-        self.emit_asset_events(context, result)
-        return {
-            **result.event_extra(),
-            "skipped_without_date_added": result.skipped_without_date_added,
-        }
-
-    def export(self) -> ExportResult:
-        """Check the rendered arguments, then page, encode and write; see the class."""
-        window = self._window()
-        validate_language(self.language)
-        writer = self.destination()
-        self.hook.validate()
-        if not self.replace and writer.exists():
-            raise AppleMusicConfigError(f"{writer.uri} already exists and replace=False: nothing was fetched")
-        pager = self.hook.library_pager(
-            self.resource,
-            page_size=self.page_size,
-            include=self.include,
-            extend=self.extend,
-            language=self.language,
-            pages_in_flight=self.max_concurrency,
-        )
-        written = [0]
-        ids = hashlib.sha256()
-        started = time.monotonic()
-        # the first page is read before the store is touched: what fails there (a refused token,
-        # a listing the account does not serve) leaves no trace in it, not even a temporary file
-        pages = iter(pager)
-        first = next(pages)
-
-        def batches() -> Iterator[list[dict[str, Any]]]:
-            due = progress_ticker(PROGRESS_EVERY_SECONDS)
-            for page in itertools.chain([first], pages):
-                kept = [item for item in page if window.keeps(item)]
-                if self.playlist_tracks:
-                    for playlist in kept:
-                        self._attach_tracks(playlist)
-                written[0] += len(kept)
-                for item in kept:
-                    ids.update(f"{item.get('id')}\n".encode())
-                if due():
-                    self._log_progress(pager, written[0], started)
-                yield kept
-
-        size = writer.write(
-            encode(batches(), self.resource, self.file_format, self.compression), replace=self.replace
-        )
-        self._log_progress(pager, written[0], started)
-        result = ExportResult(
-            uri=writer.uri,
-            resource=self.resource,
-            count=written[0],
-            bytes=size,
-            format=self.file_format,
-            compression=self.compression,
-            skipped_without_date_added=window.skipped_without_date_added,
-            pages=pager.stats.pages,
-            ids_sha256=ids.hexdigest(),
-        )
-        self.log.info(
-            "Exported %d %s (%d pages, %d requests, %d without dateAdded skipped, %d bytes, %s%s) "
-            "to %s in %.1f s",
-            result.count,
-            result.resource,
-            result.pages,
-            pager.stats.requests,
-            result.skipped_without_date_added,
-            result.bytes,
-            result.format,
-            f" {result.compression}" if result.compression else "",
-            result.uri,
-            time.monotonic() - started,
-        )
-        return result
-
-    def _attach_tracks(self, playlist: dict[str, Any]) -> None:
-        tracks = list(self.hook.iter_library(PLAYLIST_TRACKS, parent_id=str(playlist["id"])))
-        playlist.setdefault("relationships", {})["tracks"] = {"data": tracks}
-
-    def record_snapshot(self, context: Context, result: ExportResult) -> None:
-        """
-        Keep the written file in the state of every outlet asset (key ``applemusic.snapshot``),
-        once it is committed; ``LibraryChangesOperator(snapshot_asset=...)`` reads it.
-        """
-        from airflow.sdk import Asset
-
-        stores = context.get("asset_state_store")
-        if stores is None:
-            return
-        for outlet in self.outlets or ():
-            if isinstance(outlet, Asset):
-                state = stores[outlet]
-                recorded = result.snapshot_state(state.get(SNAPSHOT_STATE_KEY))
-                state.set(SNAPSHOT_STATE_KEY, recorded)
-                self.log.info("Recorded the snapshot in the state of %s: %s", outlet.name, recorded)
-
-    def emit_asset_events(self, context: Context, result: ExportResult) -> None:
-        """Put the shared extra on the event of every outlet asset."""
-        events = context.get("outlet_events")
-        if events is None:
-            return
-        for outlet in self.outlets or ():
-            events[outlet].extra = result.event_extra()
-
-    def _log_progress(self, pager: ListingPager, written: int, started: float) -> None:
-        elapsed = max(1e-6, time.monotonic() - started)
-        stats = self.hook.concurrency.stats
-        self.log.info(
-            "Progress: %d %s fetched of %s (meta.total), %d written, %.1f pages/s, "
-            "%d retries, %d throttled, concurrency %d/%d, pace %s",
-            pager.stats.items,
-            self.resource,
-            pager.stats.total if pager.stats.total is not None else "?",
-            written,
-            pager.stats.pages / elapsed,
-            stats.retries,
-            stats.throttled,
-            self.hook.concurrency.current_limit,
-            self.max_concurrency,
-            f"{rate:.1f}/s" if (rate := self.hook.concurrency.current_rate) else "unlimited",
-        )

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_applemusic.connection import DEFAULT_CONN_ID
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
-from airflow_provider_applemusic.export import content_type
-from airflow_provider_applemusic.operators.export import AppleMusicExportOperator
-from airflow_provider_applemusic.writers import S3Writer
+from airflow_provider_applemusic.files.location import S3Location
+from airflow_provider_applemusic.operators.base import DEFAULT_CONN_ID
+from airflow_provider_applemusic.operators.export import ListingExportBaseOperator
 
 if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Iterable, Sequence
 
-    from airflow.sdk import Context
-
-    from airflow_provider_applemusic.writers import ExportWriter
+    from airflow_provider_applemusic.operators.export import ExportResult
 
 
-class LibraryAlbumsToS3Operator(AppleMusicExportOperator):
+class LibraryAlbumsToS3Operator(ListingExportBaseOperator):
     """
     Export every album of the user's Apple Music library into one S3 object: the S3 face of
     :class:`~airflow_provider_applemusic.operators.export.AppleMusicExportOperator`.
@@ -81,15 +78,8 @@ class LibraryAlbumsToS3Operator(AppleMusicExportOperator):
         encrypt: bool = False,
         **kwargs: Any,
     ) -> None:
-        if file_format not in ("jsonl", "json"):
-            raise AppleMusicConfigError(f"file_format must be one of jsonl, json, got {file_format!r}")
-        if compression not in (None, "gzip"):
-            raise AppleMusicConfigError(f"compression must be None or 'gzip', got {compression!r}")
-        if not isinstance(encrypt, bool):
-            raise AppleMusicConfigError(f"encrypt must be True or False, got {encrypt!r}")
         super().__init__(
             resource="library-albums",
-            path=None,
             apple_music_conn_id=apple_music_conn_id,
             file_format=file_format,
             compression=compression,
@@ -103,10 +93,20 @@ class LibraryAlbumsToS3Operator(AppleMusicExportOperator):
             added_before=added_before,
             **kwargs,
         )
+        if not isinstance(encrypt, bool):
+            raise AppleMusicConfigError(f"encrypt must be True or False, got {encrypt!r}")
         self.s3_key = s3_key
         self.s3_bucket = s3_bucket
         self.aws_conn_id = aws_conn_id
         self.encrypt = encrypt
+
+    def check_format(self, file_format: Any, compression: Any) -> tuple[str, str | None]:
+        """JSON Lines or one JSON array, plain or gzipped (no Parquet, no ``auto``)."""
+        if file_format not in ("jsonl", "json"):
+            raise AppleMusicConfigError(f"file_format must be one of jsonl, json, got {file_format!r}")
+        if compression not in (None, "gzip"):
+            raise AppleMusicConfigError(f"compression must be None or 'gzip', got {compression!r}")
+        return file_format, compression
 
     def bucket_and_key(self) -> tuple[str, str]:
         """The bucket and key, from ``s3_bucket`` and ``s3_key`` (or a full ``s3://`` URL)."""
@@ -131,21 +131,13 @@ class LibraryAlbumsToS3Operator(AppleMusicExportOperator):
             )
         return bucket, key
 
-    def destination(self) -> ExportWriter:
+    def destination(self) -> S3Location:
         """The S3 object named by ``s3_bucket`` and ``s3_key``."""
         bucket, key = self.bucket_and_key()
-        return S3Writer(
-            bucket,
-            key,
-            self.aws_conn_id,
-            content_type(self.file_format, self.compression),
-            encrypt=self.encrypt,
-        )
+        return S3Location(bucket, key, self.aws_conn_id, encrypt=self.encrypt)
 
-    def execute(self, context: Context) -> dict[str, Any]:
-        result = self.export()
-        self.record_snapshot(context, result)
-        self.emit_asset_events(context, result)
+    def xcom_value(self, result: ExportResult) -> dict[str, Any]:
+        """``{"s3_uri", "album_count", "pages", "skipped_without_date_added", "bytes"}``."""
         return {
             "s3_uri": result.uri,
             "album_count": result.count,

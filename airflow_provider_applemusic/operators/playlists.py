@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import time
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow.sdk import BaseOperator
-
-from airflow_provider_applemusic.catalog import catalog_id_of, description_text
-from airflow_provider_applemusic.codes import choose, normalize_codes
-from airflow_provider_applemusic.connection import DEFAULT_CONN_ID
+from airflow_provider_applemusic.api.catalog import catalog_id_of, description_text
+from airflow_provider_applemusic.api.codes import choose, normalize_codes
+from airflow_provider_applemusic.api.ids import chunks, normalize_tracks, track_type
+from airflow_provider_applemusic.api.validation import validate_seconds, validate_storefront
 from airflow_provider_applemusic.exceptions import (
     AppleMusicConfigError,
     AppleMusicError,
     AppleMusicRequestError,
 )
-from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
-from airflow_provider_applemusic.ids import chunks, normalize_tracks, track_type
-from airflow_provider_applemusic.validation import validate_seconds, validate_storefront
+from airflow_provider_applemusic.operators.base import DEFAULT_CONN_ID, AppleMusicBaseOperator
 
 _T = TypeVar("_T")
 
@@ -83,7 +79,7 @@ def landed(tail: Sequence[Entry], sent: Sequence[str]) -> int | None:
     return position
 
 
-class _PlaylistOperator(BaseOperator):
+class _PlaylistOperator(AppleMusicBaseOperator):
     """What both playlist operators share: the hook, and songs by catalog id or ISRC."""
 
     def __init__(
@@ -95,16 +91,10 @@ class _PlaylistOperator(BaseOperator):
         storefront: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(apple_music_conn_id=apple_music_conn_id, **kwargs)
         self.tracks = tracks
         self.isrcs = isrcs
-        self.apple_music_conn_id = apple_music_conn_id
         self.storefront = storefront
-
-    @cached_property
-    def hook(self) -> AppleMusicHook:
-        """The Apple Music hook."""
-        return AppleMusicHook(self.apple_music_conn_id)
 
     def songs(self) -> list[str]:
         """
@@ -214,7 +204,6 @@ class CreateLibraryPlaylistOperator(_PlaylistOperator):
         "apple_music_conn_id",
         "storefront",
     )
-    ui_color = "#fc3c44"
 
     def __init__(
         self,
@@ -339,7 +328,6 @@ class AddTracksToPlaylistOperator(_PlaylistOperator):
     """
 
     template_fields: Sequence[str] = ("playlist_id", "tracks", "isrcs", "apple_music_conn_id", "storefront")
-    ui_color = "#fc3c44"
 
     def __init__(self, *, playlist_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)

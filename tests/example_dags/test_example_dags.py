@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_applemusic.export import date_added, parse_instant
+from airflow_provider_applemusic.api.dates import date_added, parse_instant
 from tests.conftest import xcom_value
 
 ROOT = pathlib.Path(__file__).parents[2]

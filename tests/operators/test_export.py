@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_applemusic.api.resources import LISTING_RESOURCES
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError, AppleMusicRequestError
 from airflow_provider_applemusic.operators.export import EXPORTABLE, AppleMusicExportOperator
-from airflow_provider_applemusic.resources import LISTING_RESOURCES
 
 SIZES = {"albums": 230, "songs": 640, "artists": 120, "playlists": 60, "music_videos": 90, "history": 45}
 
@@ -130,7 +130,7 @@ def test_parquet_columns_are_typed_and_the_bytes_are_stable(start_emulator: Any,
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from airflow_provider_applemusic.parquet import schema_for
+    from airflow_provider_applemusic.files.parquet import schema_for
 
     emulator = start_emulator(albums=300)
     for name in ("a.parquet", "b.parquet"):
@@ -146,18 +146,6 @@ def test_parquet_columns_are_typed_and_the_bytes_are_stable(start_emulator: Any,
     assert [row["track_count"] for row in rows] == [a["attributes"]["trackCount"] for a in albums]
     dated = [row for row in rows if row["date_added"] is not None]
     assert len(dated) > 250
-
-
-def test_an_attribute_of_an_unexpected_type_becomes_null_not_a_failure() -> None:
-    import pyarrow.parquet as pq
-
-    from airflow_provider_applemusic.parquet import parquet_stream
-
-    odd = {"id": "l.1", "type": "library-albums", "attributes": {"trackCount": "twelve", "name": 5}}
-    body = b"".join(parquet_stream([[odd]], "library-albums", "snappy"))
-    row = pq.read_table(io.BytesIO(body)).to_pylist()[0]
-    assert (row["track_count"], row["name"]) == (None, None)
-    assert json.loads(row["resource_json"]) == odd
 
 
 def test_playlists_carry_all_their_tracks(start_emulator: Any, tmp_path: Any) -> None:
@@ -293,7 +281,7 @@ def test_every_resource_as_parquet_holds_every_item_in_order(
 ) -> None:
     import pyarrow.parquet as pq
 
-    from airflow_provider_applemusic.parquet import schema_for
+    from airflow_provider_applemusic.files.parquet import schema_for
 
     emulator = start_emulator(**SIZES)
     target = tmp_path / f"{resource}.parquet"
@@ -352,18 +340,3 @@ def test_dag_runs_export_songs_to_parquet(start_emulator: Any, load_dag: Any, tm
             "compression": "zstd",
             "skipped_without_date_added": 0,
         }
-
-
-def test_parquet_row_groups_are_cut_at_the_row_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    import pyarrow.parquet as pq
-
-    from airflow_provider_applemusic import parquet
-
-    monkeypatch.setattr(parquet, "ROW_GROUP_ROWS", 70)
-    songs = [{"id": f"i.{n}", "type": "library-songs", "attributes": {"name": f"s{n}"}} for n in range(250)]
-    pages = [songs[start : start + 25] for start in range(0, 250, 25)]
-    body = b"".join(parquet.parquet_stream(pages, "library-songs", "zstd"))
-    meta = pq.ParquetFile(io.BytesIO(body)).metadata
-    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [70, 70, 70, 40]
-    assert pq.read_table(io.BytesIO(body)).column("id").to_pylist() == [s["id"] for s in songs]
-    assert b"".join(parquet.parquet_stream(pages, "library-songs", "zstd")) == body

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_applemusic.api.dates import date_added
 from airflow_provider_applemusic.exceptions import AppleMusicRequestError
-from airflow_provider_applemusic.export import date_added
 from airflow_provider_applemusic.operators.library_albums_to_s3 import LibraryAlbumsToS3Operator
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from airflow_provider_applemusic.catalog import catalog_id_of
+from airflow_provider_applemusic.api.catalog import catalog_id_of
 from airflow_provider_applemusic.operators.changes import LibraryChangesOperator
 from airflow_provider_applemusic.operators.export import AppleMusicExportOperator
 from airflow_provider_applemusic.operators.library_albums_to_s3 import LibraryAlbumsToS3Operator

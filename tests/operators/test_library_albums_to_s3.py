@@ -83,7 +83,7 @@ def test_large_export_uses_multipart_parts(start_emulator: Any, s3_bucket: Any) 
 
 
 def test_date_window_keeps_that_days_additions(start_emulator: Any, s3_bucket: Any) -> None:
-    from airflow_provider_applemusic.export import date_added, parse_instant
+    from airflow_provider_applemusic.api.dates import date_added, parse_instant
 
     emulator = start_emulator(albums=3000)
     start, end = parse_instant("2024-03-05", param="x"), parse_instant("2024-03-06", param="x")

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from airflow_provider_applemusic.export import date_added, parse_instant
+from airflow_provider_applemusic.api.dates import date_added, parse_instant
 
 DAG_SOURCE = """
 import os

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_applemusic.codes import CODES_PER_REQUEST, choose
+from airflow_provider_applemusic.api.codes import CODES_PER_REQUEST, choose
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
 from airflow_provider_applemusic.operators.add_to_library import AddToLibraryOperator

@@ -13,12 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from airflow_provider_applemusic.api.paging import PAGING_STEP_BACKS, PageStitcher
+from airflow_provider_applemusic.api.windows import AddedWindow
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
-from airflow_provider_applemusic.export import AddedWindow, encode_json
+from airflow_provider_applemusic.files.formats import encode_json
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
 from airflow_provider_applemusic.operators.add_to_library import AddToLibraryOperator
 from airflow_provider_applemusic.operators.library_albums_to_s3 import LibraryAlbumsToS3Operator
-from airflow_provider_applemusic.paging import PAGING_STEP_BACKS, PageStitcher
 from airflow_provider_applemusic.sensors.library_items import LibraryItemsSensor
 
 if TYPE_CHECKING:

@@ -1,0 +1,1 @@
+"""The file side: formats, Parquet, locations and their atomic writers, snapshots, change logs."""

@@ -1,0 +1,37 @@
+"""Parquet output as a pure function: typed columns, nulls for odd values, row groups as they fill."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pytest
+
+
+def test_an_attribute_of_an_unexpected_type_becomes_null_not_a_failure() -> None:
+    import pyarrow.parquet as pq
+
+    from airflow_provider_applemusic.files.parquet import parquet_stream
+
+    odd = {"id": "l.1", "type": "library-albums", "attributes": {"trackCount": "twelve", "name": 5}}
+    body = b"".join(parquet_stream([[odd]], "library-albums", "snappy"))
+    row = pq.read_table(io.BytesIO(body)).to_pylist()[0]
+    assert (row["track_count"], row["name"]) == (None, None)
+    assert json.loads(row["resource_json"]) == odd
+
+
+def test_parquet_row_groups_are_cut_at_the_row_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow.parquet as pq
+
+    from airflow_provider_applemusic.files import parquet
+
+    monkeypatch.setattr(parquet, "ROW_GROUP_ROWS", 70)
+    songs = [{"id": f"i.{n}", "type": "library-songs", "attributes": {"name": f"s{n}"}} for n in range(250)]
+    pages = [songs[start : start + 25] for start in range(0, 250, 25)]
+    body = b"".join(parquet.parquet_stream(pages, "library-songs", "zstd"))
+    meta = pq.ParquetFile(io.BytesIO(body)).metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [70, 70, 70, 40]
+    assert pq.read_table(io.BytesIO(body)).column("id").to_pylist() == [s["id"] for s in songs]
+    assert b"".join(parquet.parquet_stream(pages, "library-songs", "zstd")) == body
