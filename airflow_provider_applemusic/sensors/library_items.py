@@ -4,31 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
-from airflow_provider_applemusic.connection import DEFAULT_CONN_ID
-from airflow_provider_applemusic.exceptions import INCURABLE_ERRORS, AppleMusicConfigError, AppleMusicError
-from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook, playlist_path
-from airflow_provider_applemusic.ids import missing_ids, parse_ids
+from airflow_provider_applemusic.api.validation import validate_storefront
+from airflow_provider_applemusic.exceptions import INCURABLE_ERRORS, AppleMusicError
+from airflow_provider_applemusic.operators.base import AppleMusicBaseOperator
+from airflow_provider_applemusic.transport.connection import DEFAULT_CONN_ID
 from airflow_provider_applemusic.triggers.library_items import LibraryItemsTrigger
-from airflow_provider_applemusic.validation import validate_storefront
+from airflow_provider_applemusic.triggers.wait_conditions import (
+    MISSING_MARK,
+    require_one_form,
+    sensor_condition,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from airflow.sdk import Context
 
+    from airflow_provider_applemusic.triggers.wait_conditions import Missing, WaitCondition
+
 #: the trigger ends itself at the sensor's timeout; the scheduler's deferral timeout is a backstop
 DEFERRAL_SLACK_SECONDS = 60
-#: how the sensor's own timeout message starts
-MISSING_MARK = "Items never appeared in the library within"
 
 
-class LibraryItemsSensor(BaseSensorOperator):
+class LibraryItemsSensor(AppleMusicBaseOperator, BaseSensorOperator):
     """
     Wait until catalog items are in the user's library (Apple documents a delay after adding), or
     until a library playlist appears in ``/v1/me/library/playlists`` (new playlists take a while).
@@ -37,7 +40,10 @@ class LibraryItemsSensor(BaseSensorOperator):
     returns (XCom) ``{type: {catalog_id: library_id}}``. With ``playlist_id`` instead, done when
     the playlist can be fetched; returns ``{"playlists": {playlist_id: playlist_id}}``. A refused
     Music User Token fails at once; rate limits and server errors during a poke count as "not
-    yet". On timeout the failure (or skip, with ``soft_fail``) names what never appeared.
+    yet". On timeout the failure (or skip, with ``soft_fail``) names what never appeared. What is
+    waited for and what is still missing is the
+    :mod:`~airflow_provider_applemusic.triggers.wait_conditions` of the form; the connection id
+    and the hook come from :class:`~airflow_provider_applemusic.operators.base.AppleMusicBaseOperator`.
 
     :param ids: ``{type: [catalog ids]}`` (``albums``, ``songs``, ``playlists``,
         ``music-videos``); a rendered string is parsed as JSON, so ``ids=add.output`` works.
@@ -52,7 +58,6 @@ class LibraryItemsSensor(BaseSensorOperator):
     """
 
     template_fields: Sequence[str] = ("ids", "playlist_id", "apple_music_conn_id", "storefront")
-    ui_color = "#fc3c44"
 
     def __init__(
         self,
@@ -64,64 +69,37 @@ class LibraryItemsSensor(BaseSensorOperator):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(apple_music_conn_id=apple_music_conn_id, **kwargs)
         # ids, playlist_id and storefront are templated: checked when poked, once rendered
-        if (ids is None) == (playlist_id is None):
-            raise AppleMusicConfigError(
-                "give either ids (catalog items to wait for) or playlist_id (a library playlist), "
-                f"not {'both' if ids is not None else 'neither'}"
-            )
+        require_one_form(ids, playlist_id)
         self.ids = ids
         self.playlist_id = playlist_id
-        self.apple_music_conn_id = apple_music_conn_id
         self.storefront = storefront
         self.deferrable = deferrable
-        self._missing: dict[str, list[str]] | None = None
+        self._missing: Missing | None = None
 
-    @cached_property
-    def hook(self) -> AppleMusicHook:
-        """The Apple Music hook."""
-        return AppleMusicHook(self.apple_music_conn_id)
-
-    def _wanted(self) -> dict[str, list[str]]:
-        """What to wait for: the parsed ids, or ``{"playlists": [playlist_id]}`` (checked)."""
-        if self.playlist_id is not None:
-            playlist_path(self.playlist_id)  # checks the id
-            return {"playlists": [self.playlist_id]}
-        return parse_ids(self.ids)
+    def _condition(self) -> WaitCondition:
+        """What to wait for, from the rendered ``ids`` or ``playlist_id`` (checked)."""
+        return sensor_condition(self.ids, self.playlist_id)
 
     def poke(self, context: Context) -> PokeReturnValue:
-        wanted = self._wanted()
+        condition = self._condition()
         validate_storefront(self.storefront)
-        found: dict[str, dict[str, str | None]]
         try:
-            if self.playlist_id is not None:
-                present = self.hook.get_library_playlist(self.playlist_id) is not None
-                found = {"playlists": {self.playlist_id: self.playlist_id}} if present else {"playlists": {}}
-            else:
-                found = self.hook.find_in_library(wanted, storefront=self.storefront)
+            found = condition.look(self.hook, self.storefront)
         except INCURABLE_ERRORS as err:
             raise AirflowFailException(str(err)) from None
         except AppleMusicError as err:
             self.log.warning("Poke failed, counting it as not yet: %s", err)
-            self._missing = self._missing or wanted
+            self._missing = self._missing or condition.wanted
             return PokeReturnValue(is_done=False)
-        self._missing = missing_ids(wanted, found)
+        self._missing = condition.missing(found)
         if self._missing:
             self.log.info("Not in the library yet: %s", self._missing)
         return PokeReturnValue(is_done=not self._missing, xcom_value=found)
 
-    def _timeout_message(self, missing: dict[str, list[str]] | None) -> str:
-        if self.playlist_id is not None:
-            return (
-                f"{MISSING_MARK} {self.timeout:g} s: {missing or {'playlists': [self.playlist_id]}}. "
-                "A new playlist takes a while to appear; an id that never appears may be wrong."
-            )
-        return (
-            f"{MISSING_MARK} {self.timeout:g} s: {missing or self.ids}. "
-            "They may be unknown catalog ids or unavailable in the storefront (Apple ignores "
-            "such ids when adding them)."
-        )
+    def _timeout_message(self, missing: Missing | None) -> str:
+        return self._condition().timeout_message(self.timeout, missing)
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
@@ -138,8 +116,7 @@ class LibraryItemsSensor(BaseSensorOperator):
             return first.xcom_value
         self.defer(
             trigger=LibraryItemsTrigger(
-                ids=None if self.playlist_id is not None else self._wanted(),
-                playlist_id=self.playlist_id,
+                **self._condition().arguments(),
                 apple_music_conn_id=self.apple_music_conn_id,
                 storefront=self.storefront,
                 poll_interval=self.poke_interval,

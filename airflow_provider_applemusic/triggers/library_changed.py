@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
-from airflow_provider_applemusic.connection import DEFAULT_CONN_ID
+from airflow_provider_applemusic.api.validation import validate_seconds
 from airflow_provider_applemusic.exceptions import (
     INCURABLE_ERRORS,
     AppleMusicConfigError,
     AppleMusicError,
 )
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicAsyncHook
-from airflow_provider_applemusic.validation import validate_seconds
+from airflow_provider_applemusic.transport.connection import DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence

@@ -22,7 +22,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from airflow_provider_applemusic.catalog import order_found
+from airflow_provider_applemusic.api.catalog import order_found
 from airflow_provider_applemusic.exceptions import INCURABLE_ERRORS, AppleMusicError
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicAsyncHook
 

@@ -137,3 +137,15 @@ async def test_the_trigger_waits_for_a_playlist_too(start_emulator: Any) -> None
 def test_ids_or_playlist_id_exactly_one(kwargs: dict[str, Any]) -> None:
     with pytest.raises(AppleMusicConfigError, match=r"give either ids .* or playlist_id"):
         LibraryItemsSensor(task_id="wait", **kwargs)
+
+
+def test_the_sensor_takes_the_cached_hook_of_its_connection_from_the_base_operator() -> None:
+    from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
+    from airflow_provider_applemusic.operators.base import AppleMusicBaseOperator
+
+    sensor = _sensor(apple_music_conn_id="mine")
+    assert isinstance(sensor, AppleMusicBaseOperator) and "hook" not in vars(LibraryItemsSensor)
+    assert isinstance(sensor.hook, AppleMusicHook) and sensor.hook is sensor.hook
+    assert sensor.hook.apple_music_conn_id == "mine"
+    assert sensor.ui_color == "#fc3c44"
+    assert LibraryItemsSensor.template_fields == ("ids", "playlist_id", "apple_music_conn_id", "storefront")

@@ -1,4 +1,4 @@
-"""LibraryItemsTrigger on a real event loop against the emulator."""
+"""LibraryItemsTrigger on a real event loop, against the emulator over real sockets."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_applemusic.async_clients import open_clients
+from airflow_provider_applemusic.transport.clients import open_clients
 from airflow_provider_applemusic.triggers.library_items import LibraryItemsTrigger
 from airflow_provider_applemusic.triggers.presence_registry import presence_registry
 
@@ -128,3 +128,64 @@ async def test_playlist_form_polls_on_its_own_until_the_playlist_appears(start_e
     assert event == {"status": "success", "found": {"playlists": {created["id"]: created["id"]}}}
     assert emulator.stats.paths[f"/v1/me/library/playlists/{created['id']}"] >= 2
     assert not presence_registry().groups
+
+
+def test_serialize_of_the_playlist_form_round_trips_without_ids() -> None:
+    trigger = LibraryItemsTrigger(playlist_id="p.New", poll_interval=2, deadline=123.5)
+    path, kwargs = trigger.serialize()
+    assert kwargs == {
+        "ids": None,
+        "apple_music_conn_id": "apple_music_default",
+        "storefront": None,
+        "poll_interval": 2.0,
+        "deadline": 123.5,
+        "playlist_id": "p.New",
+    }
+    assert LibraryItemsTrigger(**kwargs).serialize() == (path, kwargs)
+    assert trigger.ids == {"playlists": ["p.New"]}
+
+
+async def test_playlist_form_times_out_naming_the_playlist_and_gives_its_client_back(
+    start_emulator: Any,
+) -> None:
+    emulator = start_emulator(albums=5)
+    trigger = LibraryItemsTrigger(playlist_id="p.Never", poll_interval=0.05, deadline=time.time() + 0.5)
+    assert await _first_event(trigger, limit=10) == {
+        "status": "timeout",
+        "missing": {"playlists": ["p.Never"]},
+    }
+    assert emulator.stats.paths["/v1/me/library/playlists/p.Never"] >= 3
+    assert open_clients() == 0
+
+
+async def test_playlist_form_counts_a_failed_poll_as_not_yet(
+    start_emulator: Any, set_connection: Any
+) -> None:
+    emulator = start_emulator(albums=5, playlist_delay=0.3)
+    fields = emulator.connection_dict()
+    fields["extra"].update(max_attempts=1)  # the poll fails at once, not after retries
+    set_connection(**fields)
+    from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
+
+    created = await asyncio.to_thread(AppleMusicHook().create_library_playlist, "Road trip")
+    path = f"/v1/me/library/playlists/{created['id']}"
+    emulator.inject("429", count=1, path_prefix=path)
+    trigger = LibraryItemsTrigger(playlist_id=created["id"], poll_interval=0.05, deadline=time.time() + 30)
+    assert await _first_event(trigger, limit=20) == {
+        "status": "success",
+        "found": {"playlists": {created["id"]: created["id"]}},
+    }
+    assert emulator.stats.statuses[429] == 1 and emulator.stats.paths[path] >= 2
+    assert open_clients() == 0
+
+
+async def test_playlist_form_ends_with_an_error_that_waiting_cannot_cure(start_emulator: Any) -> None:
+    emulator = start_emulator(albums=5, user_token_refusal=403)
+    emulator.revoke_user_token()
+    trigger = LibraryItemsTrigger(playlist_id="p.New", poll_interval=0.05, deadline=time.time() + 30)
+    event = await _first_event(trigger, limit=10)
+    assert event["status"] == "error" and event["fatal"] is True
+    assert "the Music User Token was refused (403)" in event["message"]
+    assert emulator.user_token not in event["message"]
+    assert emulator.stats.paths["/v1/me/library/playlists/p.New"] == 1
+    assert open_clients() == 0
