@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_applemusic.export import date_added
+from airflow_provider_applemusic.api.dates import date_added
 from tests.deployment.conftest import (
     BUCKET,
     PATIENCE_SECONDS,
