@@ -23,6 +23,13 @@ Songs (``AppleMusicExportOperator``, issue 12):
    (fetch over loopback HTTP + encode + write), and encode + write alone on songs fetched
    beforehand; the fetch alone is printed too, for scale.
 
+0. Fetch span (first request to last answer, as the emulator saw them: ``GET /emulator/stats``),
+   20,000 albums at 30 ms latency, each on a fresh emulator: ``LibraryAlbumsToS3Operator`` (8 in
+   flight, JSONL to moto's S3 in its own process), the hook (``iter_library(...,
+   pages_in_flight=8)``) and the sequential loop (``limit=100`` re-applied); both ratios to the
+   sequential loop (goals: operator <= 0.20, hook <= 0.16), and the latency bound
+   (requests / 8 in flight x one request's time).
+
 Run: ``.venv/bin/python benchmarks/export.py`` (``--quick`` for smaller sizes; ``--only`` for
 some sections: ``albums``, ``songs-speed``, ``songs-rss``, ``formats``).
 """
@@ -42,7 +49,7 @@ from typing import Any
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
 from local_servers import airflow_env, emulator_process, s3_process
 
-SECTIONS = ("albums", "songs-speed", "songs-rss", "formats")
+SECTIONS = ("spans", "albums", "songs-speed", "songs-rss", "formats")
 #: (label, file_format, compression, suffix) of the encodings compared in the formats section
 ENCODINGS = (
     ("JSONL", "jsonl", None, "jsonl"),
@@ -159,6 +166,43 @@ def peak_rss(count: int, kinds: tuple[str, ...] = ("albums",)) -> dict[str, dict
             )
             figures[kind] = json.loads(out.stdout.strip().splitlines()[-1])
     return figures
+
+
+def _span(conn: dict[str, Any]) -> tuple[float, int]:
+    """The emulator's fetch span and request count (its control path, not counted)."""
+    import requests
+
+    stats = requests.get(conn["host"].rstrip("/") + "/emulator/stats", timeout=30).json()
+    return float(stats["span_seconds"]), int(stats["requests"])
+
+
+def spans(n: int) -> None:
+    print(f"== fetch span as the server saw it, {n:,} albums, 30 ms latency, 8 in flight ==")
+    figures: dict[str, tuple[float, int]] = {}
+    with s3_process() as s3_url:
+        for label in ("sequential", "hook", "operator"):
+            with emulator_process(albums=n, latency_ms=30) as conn:
+                os.environ.update(airflow_env(conn, s3_url))
+                if label == "sequential":
+                    sequential(verbatim=False)
+                elif label == "hook":
+                    concurrent()
+                else:
+                    env = {**os.environ}
+                    cmd = [sys.executable, __file__, "--child-export", "albums"]
+                    subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+                figures[label] = _span(conn)
+    seq_span, seq_requests = figures["sequential"]
+    per_request = seq_span / seq_requests
+    for label in ("operator", "hook", "sequential"):
+        span, made = figures[label]
+        print(f"{label:<11} {span:7.2f} s  {made:4d} requests  ratio to sequential {span / seq_span:.3f}")
+    bound = figures["hook"][1] / 8 * per_request
+    print(
+        f"latency bound: {figures['hook'][1]} requests / 8 x {per_request * 1000:.0f} ms = {bound:.2f} s ",
+        end="",
+    )
+    print(f"(ratio {bound / seq_span:.3f}); goals: operator <= 0.20, hook <= 0.16")
 
 
 def albums(speed_n: int, big_n: int) -> None:
@@ -286,6 +330,9 @@ def main() -> None:
     song_big_n = 10_000 if args.quick else 200_000
     format_n = 5_000 if args.quick else 100_000
     begun = time.monotonic()
+    if "spans" in args.only:
+        spans(album_speed_n)
+        print()
     if "albums" in args.only:
         albums(album_speed_n, album_big_n)
         print()

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
 #: the emulator's own control path (not part of the API): apply library changes
 CONTROL_CHANGES_PATH = "/emulator/changes"
+#: the emulator's own control path (not part of the API): what it saw, for benchmarks in another process
+CONTROL_STATS_PATH = "/emulator/stats"
 
 
 class AppleMusicEmulator:
@@ -470,6 +472,8 @@ class AppleMusicEmulator:
         """Count a request, wait out the latency, answer it (under the lock), count the answer."""
         if request.path == CONTROL_CHANGES_PATH:
             return self._control_changes(request)
+        if request.path == CONTROL_STATS_PATH:
+            return self._control_stats()
         user = self._user_by_token.get(request.headers.get("music-user-token", ""), 0)
         with self._lock:
             stats = self.stats
@@ -512,6 +516,28 @@ class AppleMusicEmulator:
         account.materialize()
         router = Router(self.options, self.stats, account, self._gate, self._counters)
         return self._gate.spoil(fault, lambda: router.route(request))
+
+    def _control_stats(self) -> Response:
+        """
+        ``GET /emulator/stats`` (not counted): requests seen, their statuses, and the fetch span
+        (seconds from the first request counted to the last answer), for a client in another process.
+        """
+        with self._lock:
+            stats = self.stats
+            span = (
+                stats.last_response_at - stats.first_request_at
+                if stats.first_request_at is not None and stats.last_response_at is not None
+                else None
+            )
+            return json_response(
+                200,
+                {
+                    "requests": stats.requests,
+                    "statuses": {str(k): v for k, v in stats.statuses.items()},
+                    "span_seconds": span,
+                    "max_in_flight": stats.max_in_flight,
+                },
+            )
 
     def _control_changes(self, request: Request) -> Response:
         """``POST /emulator/changes``: :meth:`apply_changes` for a running emulator (not counted)."""

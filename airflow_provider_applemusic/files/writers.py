@@ -46,6 +46,9 @@ class ExportWriter(Protocol):
     def exists(self) -> bool:
         """Whether a file is at the destination already."""
 
+    def prepare(self) -> None:
+        """Set up the store's client, without touching the store (done before the first page)."""
+
     def write(self, chunks: Iterable[bytes], *, replace: bool) -> int:
         """Write the file; return its size. ``replace=False`` refuses an existing file."""
 
@@ -123,6 +126,10 @@ class S3Writer:
     def exists(self) -> bool:
         return bool(self.s3_hook.check_for_key(self.key, self.bucket))
 
+    def prepare(self) -> None:
+        """Build the S3 client now (about 0.3 s), so that it is not built while pages come in."""
+        self.s3_hook.get_conn()
+
     def write(self, chunks: Iterable[bytes], *, replace: bool) -> int:
         reader = IteratorReader(chunks)
         stream = io.BufferedReader(reader, buffer_size=1 << 20)
@@ -150,6 +157,9 @@ class LocalFileWriter:
 
     def exists(self) -> bool:
         return os.path.exists(self.path)
+
+    def prepare(self) -> None:
+        """Nothing to set up for a local file."""
 
     def write(self, chunks: Iterable[bytes], *, replace: bool) -> int:
         folder = os.path.dirname(self.path)
@@ -191,6 +201,9 @@ class StagedWriter:
 
     def exists(self) -> bool:
         return bool(self.target.exists())
+
+    def prepare(self) -> None:
+        """Nothing to set up: the store is reached once, at the end."""
 
     def write(self, chunks: Iterable[bytes], *, replace: bool) -> int:
         staged = LocalFileWriter(os.path.join(tempfile.mkdtemp(prefix="applemusic-export-"), "staged"))

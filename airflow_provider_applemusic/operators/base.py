@@ -89,10 +89,10 @@ class FileOutputMixin(_OperatorMixinBase):
                 f"{target.uri} already exists and replace=False: nothing was {nothing_was}"
             )
 
-    def write(self, target: Location, batches: Iterable[list[dict[str, Any]]], resource: str) -> int:
-        """Encode ``batches`` of ``resource`` items and write them to ``target``; the size."""
+    def write(self, writer: ExportWriter, batches: Iterable[list[dict[str, Any]]], resource: str) -> int:
+        """Encode ``batches`` of ``resource`` items and write them with ``writer``; the size."""
         chunks = encode(batches, resource, self.file_format, self.compression)
-        return self.writer(target).write(chunks, replace=self.replace)
+        return writer.write(chunks, replace=self.replace)
 
     def emit_asset_events(self, context: Context, extra: dict[str, Any]) -> None:
         """Put ``extra`` on the event of every outlet asset."""

@@ -181,4 +181,4 @@ class LibraryChangesOperator(FileOutputMixin, BaseOperator):
                 counts,
                 self.ignore_attributes,
             )
-            return self.write(target, changes, "changes")
+            return self.write(self.writer(target), changes, "changes")

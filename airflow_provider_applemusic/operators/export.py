@@ -193,12 +193,15 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         self.hook.validate()
         self.refuse_existing(target, nothing_was="fetched")
         tally = _Tally(self._pager())
+        # the store's client is set up before paging starts, so that pages are not kept waiting
+        writer = self.writer(target)
+        writer.prepare()
         # the first page is read before the store is touched: what fails there (a refused token,
         # a listing the account does not serve) leaves no trace in it, not even a temporary file
         pages = iter(tally.pager)
         first = next(pages)
         size = self.write(
-            target, self._batches(itertools.chain([first], pages), window, tally), self.resource
+            writer, self._batches(itertools.chain([first], pages), window, tally), self.resource
         )
         self._log_progress(tally)
         result = self._result(target, size, window, tally)
