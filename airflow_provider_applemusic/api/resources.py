@@ -19,8 +19,6 @@ class ListingResource:
         as in the histories, which mix catalog and library ids).
     :param extended: extended attributes it supports; every request asks for them, since they
         come back only when named in ``extend`` (``dateAdded``).
-    :param empty_on_404: a 404 at offset 0 means an empty collection (the service's way of
-        saying so), not an error.
     :param parent: what ``parent_id`` names, for a relationship listing.
     :param inline_in_parent: the relationship of the parent resource that carries the same
         items (``tracks``): some accounts answer the listing 404 but the parent fetched with
@@ -40,7 +38,6 @@ class ListingResource:
     page_max: int
     id_prefix: tuple[str, ...]
     extended: tuple[str, ...] = ()
-    empty_on_404: bool = True
     parent: str | None = None
     inline_in_parent: str | None = None
     evidence: tuple[str, ...] = ()

@@ -1,4 +1,4 @@
-"""Checks of operator and hook arguments that are not ids: templates, storefronts, languages."""
+"""Checks of operator and hook arguments that are not ids: page sizes, concurrency, storefronts, languages."""
 
 from __future__ import annotations
 
@@ -15,11 +15,6 @@ MAX_PAGE_SIZE = 100
 MAX_CONCURRENCY = 64
 _STOREFRONT = re.compile(r"^[a-z]{2}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
-
-
-def is_template(value: Any) -> bool:
-    """True for a string Airflow will render (checked again at run time, once rendered)."""
-    return isinstance(value, str) and "{{" in value
 
 
 def validate_storefront(value: Any, *, param: str = "storefront") -> str | None:
@@ -87,10 +82,3 @@ def join_extend(extend: Iterable[str] | str | None, *, required: Iterable[str] =
     """
     names = list(dict.fromkeys([*required, *(join_include(extend, param="extend") or "").split(",")]))
     return ",".join(name for name in names if name)
-
-
-def merge_csv(current: str | None, wanted: str | None) -> str | None:
-    """``current`` (a comma-separated query value) with the values of ``wanted`` it lacks."""
-    values = [v for v in (current or "").split(",") if v]
-    values += [v for v in (wanted or "").split(",") if v and v not in values]
-    return ",".join(values) or None

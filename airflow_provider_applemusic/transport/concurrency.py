@@ -134,10 +134,6 @@ class AdaptiveConcurrency:
         """Requests a second allowed to start, once a 429 has set a pace; else None."""
         return self._aimd.rate
 
-    @property
-    def ceiling(self) -> int:
-        return self._aimd.ceiling
-
     def note_retry(self) -> None:
         with self._cond:
             self._aimd.stats.retries += 1
