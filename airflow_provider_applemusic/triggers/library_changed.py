@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
+from airflow_provider_applemusic.api.resources import LISTING_RESOURCES
 from airflow_provider_applemusic.api.validation import validate_seconds
 from airflow_provider_applemusic.exceptions import (
     INCURABLE_ERRORS,
@@ -29,12 +30,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
 #: the resources a watcher can watch: the library's own listings
-WATCHABLE = (
-    "library-albums",
-    "library-songs",
-    "library-artists",
-    "library-playlists",
-    "library-music-videos",
+WATCHABLE = tuple(
+    name for name, row in LISTING_RESOURCES.items() if row.parent is None and name.startswith("library-")
 )
 #: resources whose additions ``recently-added`` lists (newest first)
 IN_RECENTLY_ADDED = ("library-albums", "library-playlists")
