@@ -1,4 +1,7 @@
 # Two commands: `make demo` and `make test`. Both create .venv from pinned versions when needed.
+# `make test` runs lint, typecheck and the three tiers of tests: `make unit` (no socket, under a
+# minute), `make integration` (the emulator, moto's S3, Redis over loopback; dag.test()) and
+# `make system` (Airflow's own components as subprocesses, the example DAGs, the built wheel).
 # `make scale-out` (many users on one key, CeleryExecutor) has its own .venv-scale-out and Redis.
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,7 +13,7 @@ SCALE_STAMP := $(SCALE_VENV)/.installed
 #: e.g. SCALE_OUT_ARGS="--budget none" (see python scripts/scale_out.py --help)
 SCALE_OUT_ARGS ?=
 
-.PHONY: test lint typecheck unit demo clean bench scale-out redis-server
+.PHONY: test lint typecheck unit integration system demo clean bench scale-out redis-server
 
 # the shared request budget's tests and make scale-out use a real Redis (Debian's redis-server);
 # where it cannot be installed (no root, no apt) those tests skip and say so
@@ -31,10 +34,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) redis-server
-	$(BIN)/python -m pytest -q -rs -p no:cacheprovider --durations=20
+PYTEST := $(BIN)/python -m pytest -q -rs -p no:cacheprovider
 
-test: lint typecheck unit
+unit: $(STAMP)
+	$(PYTEST) --durations=10 tests/unit
+
+integration: $(STAMP) redis-server
+	$(PYTEST) --durations=20 tests/integration
+
+system: $(STAMP)
+	$(PYTEST) --durations=20 tests/system
+
+test: lint typecheck unit integration system
 
 $(SCALE_STAMP): pyproject.toml constraints.txt constraints-scale-out.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \

@@ -32,7 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.deployment.conftest import (  # noqa: E402
+from tests.system.deployment.conftest import (  # noqa: E402
     Deployment,
     _environment,
     free_port,

@@ -1,4 +1,4 @@
-"""Test set-up: a throwaway Airflow home, and emulator fixtures on loopback."""
+"""Test set-up of every tier: a throwaway Airflow home; the emulator, S3, object storage and DAG fixtures."""
 
 from __future__ import annotations
 
@@ -17,18 +17,41 @@ from typing import TYPE_CHECKING, Any  # noqa: E402
 import pytest  # noqa: E402
 
 from airflow_provider_applemusic.emulator import AppleMusicEmulator  # noqa: E402
+from tests.support import import_file  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 
+@pytest.fixture(scope="module")
+def _shared_emulators() -> Iterator[dict[str, AppleMusicEmulator]]:
+    """``start_emulator``'s emulators started with ``shared=True`` in one test module, by options."""
+    started: dict[str, AppleMusicEmulator] = {}
+    yield started
+    for emulator in started.values():
+        emulator.stop()
+
+
 @pytest.fixture
-def start_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppleMusicEmulator]]:
-    """Start an emulator with the given options and point ``apple_music_default`` at it."""
+def start_emulator(
+    monkeypatch: pytest.MonkeyPatch, _shared_emulators: dict[str, AppleMusicEmulator]
+) -> Iterator[Callable[..., AppleMusicEmulator]]:
+    """
+    Start an emulator with the given options and point ``apple_music_default`` at it; the
+    emulator stops after the test. ``shared=True``: the one emulator of the test module with
+    these options, started by the first test that asks and stopped after the module (for
+    tests that only read it, or leave it as they found it).
+    """
     with ExitStack() as stack:
 
-        def start(**options: Any) -> AppleMusicEmulator:
-            emulator = stack.enter_context(AppleMusicEmulator(**options))
+        def start(*, shared: bool = False, **options: Any) -> AppleMusicEmulator:
+            if shared:
+                key = repr(sorted(options.items()))
+                if key not in _shared_emulators:
+                    _shared_emulators[key] = AppleMusicEmulator(**options).start()
+                emulator = _shared_emulators[key]
+            else:
+                emulator = stack.enter_context(AppleMusicEmulator(**options))
             monkeypatch.setenv("AIRFLOW_CONN_APPLE_MUSIC_DEFAULT", emulator.connection_json())
             return emulator
 
@@ -82,6 +105,18 @@ def s3_bucket(s3_server: str, monkeypatch: pytest.MonkeyPatch, request: pytest.F
     return client
 
 
+@pytest.fixture
+def memory_root() -> str:
+    """A fresh folder in fsspec's in-memory store, attached to Airflow's object storage."""
+    import uuid
+
+    import fsspec
+    from airflow.sdk.io import attach
+
+    attach("memory", fs=fsspec.filesystem("memory"))
+    return f"memory://unit-{uuid.uuid4().hex}"
+
+
 @pytest.fixture(scope="session")
 def airflow_db() -> str:
     """Migrate the throwaway SQLite metadata database once; returns the DAGs folder."""
@@ -102,36 +137,12 @@ def airflow_db() -> str:
 @pytest.fixture
 def load_dag(airflow_db: str) -> Callable[[str, str], Any]:
     """Write DAG source into the DAGs folder and return the DAG it defines."""
-    import importlib.util
     import textwrap
 
     def load(dag_id: str, source: str) -> Any:
         path = os.path.join(airflow_db, f"{dag_id}.py")
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(textwrap.dedent(source))
-        spec = importlib.util.spec_from_file_location(f"test_dag_{dag_id}", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module.dag
+        return import_file(path, f"test_dag_{dag_id}").dag
 
     return load
-
-
-def xcom_value(run: Any, task_id: str, key: str = "return_value") -> Any:
-    """The XCom a task of a finished ``dag.test()`` run pushed, read from the metadata database."""
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        row = session.scalars(
-            select(XComModel).where(
-                XComModel.dag_id == run.dag_id,
-                XComModel.run_id == run.run_id,
-                XComModel.task_id == task_id,
-                XComModel.key == key,
-            )
-        ).first()
-        assert row is not None, f"no XCom {key!r} from {task_id!r}"
-        return XComModel.deserialize_value(row)

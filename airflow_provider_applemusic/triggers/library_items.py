@@ -106,7 +106,7 @@ class LibraryItemsTrigger(BaseTrigger):
         if answer is None:
             return TriggerEvent({"status": "timeout", "missing": missing}), missing
         if isinstance(answer, INCURABLE_ERRORS):
-            return TriggerEvent({"status": "error", "message": str(answer), "fatal": True}), missing
+            return TriggerEvent({"status": "error", "message": str(answer)}), missing
         if isinstance(answer, AppleMusicError):
             self.log.warning("Poll failed, will try again: %s", answer)
             return None, missing

@@ -1,0 +1,101 @@
+"""Each example DAG runs through ``dag.test()`` against the emulator and moto's S3 server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_applemusic.api.dates import date_added, parse_instant
+from tests.support import ROOT, xcom_value
+
+if TYPE_CHECKING:
+    import pytest
+
+EXAMPLES = ROOT / "example_dags"
+
+
+def _load_example(load_dag: Any, name: str) -> Any:
+    return load_dag(name, (EXAMPLES / f"{name}.py").read_text())
+
+
+def test_library_export_writes_the_logical_days_additions_and_a_snapshot(
+    start_emulator: Any,
+    s3_bucket: Any,
+    load_dag: Any,
+    apple_music_pool: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from airflow.utils.state import DagRunState
+
+    emulator = start_emulator(albums=2500)
+    bucket = s3_bucket.bucket_name
+    monkeypatch.setenv("AIRFLOW_VAR_APPLEMUSIC_BUCKET", bucket)
+    dag = _load_example(load_dag, "applemusic_library_export")
+    run = dag.test(logical_date=dt.datetime(2024, 3, 5, tzinfo=dt.timezone.utc))
+    assert run.state == DagRunState.SUCCESS
+    day = s3_bucket.get_object(Bucket=bucket, Key="albums/added/2024-03-05.jsonl")["Body"].read()
+    start, end = parse_instant("2024-03-05", param="d"), parse_instant("2024-03-06", param="d")
+    assert start is not None and end is not None
+    expected = [a for a in emulator.library() if (d := date_added(a)) is not None and start <= d < end]
+    assert expected and [json.loads(line) for line in day.splitlines()] == expected
+    snapshot_uri = xcom_value(run, "export_snapshot")["s3_uri"]
+    key = snapshot_uri.removeprefix(f"s3://{bucket}/")
+    assert re.fullmatch(r"albums/snapshot/\d{4}-\d\d-\d\dT\d{6}Z\.jsonl\.gz", key)
+    snapshot = s3_bucket.get_object(Bucket=bucket, Key=key)["Body"].read()
+    albums = [json.loads(line) for line in gzip.decompress(snapshot).splitlines()]
+    assert [a["id"] for a in albums] == [a["id"] for a in emulator.library()]
+    assert all("catalog" in a["relationships"] for a in albums)
+    assert xcom_value(run, "export_snapshot")["album_count"] == 2500
+
+
+def test_snapshot_asset_event_says_where_the_snapshot_is(
+    start_emulator: Any,
+    s3_bucket: Any,
+    load_dag: Any,
+    apple_music_pool: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    start_emulator(albums=50)
+    monkeypatch.setenv("AIRFLOW_VAR_APPLEMUSIC_BUCKET", s3_bucket.bucket_name)
+    _load_example(load_dag, "applemusic_snapshot_consumer")
+    dag = _load_example(load_dag, "applemusic_library_export")
+    run = dag.test(logical_date=dt.datetime(2024, 4, 2, tzinfo=dt.timezone.utc))
+    with create_session() as session:
+        events = session.scalars(
+            select(AssetEvent)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(AssetModel.name == "applemusic_library_albums_snapshot")
+            .where(AssetEvent.source_run_id == run.run_id)
+        ).all()
+    assert len(events) == 1
+    assert events[0].source_task_id == "export_snapshot"
+    result = xcom_value(run, "export_snapshot")
+    assert result["s3_uri"].startswith(f"s3://{s3_bucket.bucket_name}/albums/snapshot/")
+    assert events[0].extra == {
+        "uri": result["s3_uri"],
+        "resource": "library-albums",
+        "count": 50,
+        "bytes": result["bytes"],
+        "format": "jsonl",
+        "compression": "gzip",
+    }
+
+
+def test_add_and_wait_logs_the_library_ids(start_emulator: Any, load_dag: Any) -> None:
+    from airflow.utils.state import DagRunState
+
+    emulator = start_emulator(albums=20, add_delay=2)
+    albums = emulator.catalog_ids("albums")[:2]
+    dag = _load_example(load_dag, "applemusic_add_and_wait")
+    run = dag.test(run_conf={"ids": {"albums": albums}})
+    assert run.state == DagRunState.SUCCESS
+    library = emulator.library_ids("albums")
+    assert xcom_value(run, "wait_until_in_library") == {"albums": {a: library[a] for a in albums}}
+    assert xcom_value(run, "log_library_ids") == 2

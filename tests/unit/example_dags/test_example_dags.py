@@ -1,0 +1,54 @@
+"""The example DAGs' own logic, without a run: the export window, the add-and-wait defaults."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+import types
+from typing import Any
+
+from tests.support import ROOT, import_file
+
+EXAMPLES = ROOT / "example_dags"
+
+
+def _import_example(name: str) -> Any:
+    return import_file(EXAMPLES / f"{name}.py", f"example_{name}")
+
+
+def _run(run_id: str, logical_date: dt.datetime | None, run_after: dt.datetime) -> Any:
+    return types.SimpleNamespace(run_id=run_id, logical_date=logical_date, run_after=run_after)
+
+
+def test_export_window_follows_the_logical_date_else_the_day_before_the_run() -> None:
+    module = _import_example("applemusic_library_export")
+    day = dt.datetime(2024, 3, 10, tzinfo=dt.timezone.utc)
+    # the CLI's --logical-date gives a data interval computed from now: only the date counts
+    with_date = _run("manual__2024-03-10", day, dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.timezone.utc))
+    assert module.added_window(with_date) == (day, day + dt.timedelta(days=1))
+    assert module.additions_key(with_date) == "albums/added/2024-03-10.jsonl"
+    ran = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    without = _run("manual__2026-01-02T03:04:05+00:00", None, ran)
+    assert module.added_window(without) == (ran - dt.timedelta(days=1), ran)
+    assert module.additions_key(without) == "albums/added/manual/manual__2026-01-02T03:04:05+00:00.jsonl"
+
+
+def test_add_and_wait_default_ids_are_in_the_demo_emulators_catalog() -> None:
+    from airflow_provider_applemusic.emulator import AppleMusicEmulator
+
+    demo = import_file(ROOT / "scripts" / "demo.py", "applemusic_demo")
+    defaults = _import_example("applemusic_add_and_wait").DEFAULT_IDS
+    emulator = AppleMusicEmulator(albums=demo.ALBUMS)  # the demo's seed is the default
+    assert defaults
+    for kind, ids in defaults.items():
+        assert set(ids) <= set(emulator.catalog_ids(kind)), f"{kind} {ids} not addable in the demo"
+    command = ["-m", "airflow_provider_applemusic.emulator", f"--albums={demo.ALBUMS}", "--list-catalog-ids"]
+    listed = subprocess.run(
+        [sys.executable, *command],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    for kind, ids in defaults.items():
+        assert {f"{kind}\t{catalog_id}" for catalog_id in ids} <= set(listed)
