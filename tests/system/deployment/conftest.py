@@ -123,11 +123,22 @@ class Deployment:
         return [self.api_port, self.emulator.port, int(self.s3_url.rsplit(":", 1)[1])]
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One ``/api/v2`` request as the (admin) user; returns the ``requests`` response."""
+        """
+        One ``/api/v2`` request as the (admin) user; returns the ``requests`` response. A read
+        that times out (the api-server's SQLite reads stall while the machine is busy) is asked
+        again until :data:`PATIENCE_SECONDS` have passed; a write is sent once.
+        """
         import requests
 
         headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
-        return requests.request(method, f"{self.api_url}/api/v2{path}", headers=headers, timeout=60, **kwargs)
+        url = f"{self.api_url}/api/v2{path}"
+        deadline = time.monotonic() + PATIENCE_SECONDS
+        while True:
+            try:
+                return requests.request(method, url, headers=headers, timeout=60, **kwargs)
+            except requests.Timeout:
+                if method != "GET" or time.monotonic() > deadline:
+                    raise
 
     def get(self, path: str, **params: Any) -> Any:
         """GET ``/api/v2{path}``; the JSON body (fails on an error status)."""
