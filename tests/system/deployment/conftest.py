@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,8 @@ BUCKET = "applemusic-deployment"
 WATCH_POLL_SECONDS = 3
 #: how long to wait for anything before giving up (a hang guard, not an assertion on speed)
 PATIENCE_SECONDS = 240
+#: longer than SQLite's busy timeout (60 s, in the connection string): the api-server answers first
+API_TIMEOUT_SECONDS = 90
 TERMINAL_RUN_STATES = {"success", "failed"}
 TERMINAL_TI_STATES = {"success", "failed", "skipped", "upstream_failed", "removed"}
 
@@ -135,7 +138,7 @@ class Deployment:
         deadline = time.monotonic() + PATIENCE_SECONDS
         while True:
             try:
-                return requests.request(method, url, headers=headers, timeout=60, **kwargs)
+                return requests.request(method, url, headers=headers, timeout=API_TIMEOUT_SECONDS, **kwargs)
             except requests.Timeout:
                 if method != "GET" or time.monotonic() > deadline:
                     raise
@@ -170,12 +173,27 @@ class Deployment:
 
     def trigger(self, dag_id: str, *, logical_date: str | None = None, conf: Any = None) -> dict[str, Any]:
         """Trigger a run through the API, as the UI's Trigger button does; returns the run."""
-        body: dict[str, Any] = {"logical_date": logical_date}
+        import requests
+
+        # the run id is chosen here, so that a trigger whose answer timed out (SQLite's writers
+        # queue while the scheduler works) is sent again without making a second run
+        run_id = f"manual__tier_{uuid.uuid4().hex[:12]}"
+        body: dict[str, Any] = {"logical_date": logical_date, "dag_run_id": run_id}
         if conf is not None:
             body["conf"] = conf
-        response = self.api("POST", f"/dags/{dag_id}/dagRuns", json=body)
-        assert response.status_code == 200, f"trigger {dag_id}: {response.status_code} {response.text}"
-        return dict(response.json())
+        deadline = time.monotonic() + PATIENCE_SECONDS
+        while True:
+            try:
+                response = self.api("POST", f"/dags/{dag_id}/dagRuns", json=body)
+            except requests.Timeout:
+                assert time.monotonic() < deadline, f"trigger {dag_id}: the api-server never answered"
+                continue
+            if response.status_code == 409:  # the timed-out attempt made it
+                return dict(self.get(f"/dags/{dag_id}/dagRuns/{run_id}"))
+            if response.status_code >= 500 and "locked" in response.text and time.monotonic() < deadline:
+                continue  # SQLite gave up waiting for the scheduler's write: as a user would, again
+            assert response.status_code == 200, f"trigger {dag_id}: {response.status_code} {response.text}"
+            return dict(response.json())
 
     def runs(self, dag_id: str) -> list[dict[str, Any]]:
         """Every run of a DAG."""
