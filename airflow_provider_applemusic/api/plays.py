@@ -160,7 +160,7 @@ class Poll:
     notes: list[str] = field(default_factory=list)
 
 
-def _base_of(state: Mapping[str, Any] | None, run_id: str) -> Mapping[str, Any] | None:
+def _base_of(state: Any, run_id: str) -> Mapping[str, Any] | None:
     """The state to compute against: the run's own base when ``state`` was written by this run."""
     if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
         return None
@@ -195,7 +195,7 @@ def _rows(
 
 
 def poll(
-    state: Mapping[str, Any] | None,
+    state: Any,
     entries: Sequence[Mapping[str, Any]],
     observed_at: dt.datetime,
     run_id: str,
