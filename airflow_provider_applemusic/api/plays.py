@@ -44,7 +44,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_applemusic.api.catalog import catalog_id_of
@@ -157,7 +157,6 @@ class Poll:
     gap: bool = False
     older: bool = False
     first: bool = False
-    notes: list[str] = field(default_factory=list)
 
 
 def _base_of(state: Any, run_id: str) -> Mapping[str, Any] | None:
