@@ -57,6 +57,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_applemusic.operators.add_to_library",
                     "airflow_provider_applemusic.operators.playlists",
                     "airflow_provider_applemusic.operators.changes",
+                    "airflow_provider_applemusic.operators.listening_history",
                 ],
             }
         ],
@@ -72,6 +73,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_applemusic.triggers.library_items",
                     "airflow_provider_applemusic.triggers.library_changed",
+                    "airflow_provider_applemusic.triggers.recently_played",
                 ],
             }
         ],

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 #: columns whose values are all different: no dictionary encoding
-UNIQUE_COLUMNS = frozenset({"id", "resource_json", "catalog_id"})
+UNIQUE_COLUMNS = frozenset({"id", "resource_json", "catalog_id", "play_id"})
 #: a row group is written when it reaches this many rows, or about this many bytes
 ROW_GROUP_ROWS = 50_000
 ROW_GROUP_BYTES = 64 * 1024 * 1024
@@ -89,6 +89,53 @@ RESOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+def _timestamp(name: str) -> Callable[[dict[str, Any]], Any]:
+    def get(row: dict[str, Any]) -> dt.datetime | None:
+        text = row.get(name)
+        return dt.datetime.fromisoformat(text).astimezone(dt.timezone.utc) if isinstance(text, str) else None
+
+    return get
+
+
+def _ledger_columns() -> dict[str, tuple[pa.DataType, Callable[[dict[str, Any]], Any]]]:
+    """The play ledger's columns (``ListeningHistoryOperator``): flat rows, read by name."""
+    import pyarrow as pa
+
+    def flat(name: str) -> Callable[[dict[str, Any]], Any]:
+        return lambda row: row.get(name)
+
+    when = pa.timestamp("us", tz="UTC")
+    return {
+        "kind": (pa.string(), flat("kind")),
+        "play_id": (pa.string(), flat("play_id")),
+        "id": (pa.string(), flat("id")),
+        "type": (pa.string(), flat("type")),
+        "catalog_id": (pa.string(), flat("catalog_id")),
+        "name": (pa.string(), flat("name")),
+        "artist_name": (pa.string(), flat("artist_name")),
+        "album_name": (pa.string(), flat("album_name")),
+        "duration_ms": (pa.int64(), flat("duration_ms")),
+        "observed_after": (when, _timestamp("observed_after")),
+        "observed_before": (when, _timestamp("observed_before")),
+        "estimated_played_at": (when, _timestamp("estimated_played_at")),
+        "source": (pa.string(), flat("source")),
+    }
+
+
+#: resources whose rows are flat records (not API resources), with columns of their own
+FLAT_RESOURCES: dict[str, Callable[[], dict[str, tuple[pa.DataType, Callable[[dict[str, Any]], Any]]]]] = {
+    "ledger": _ledger_columns,
+}
+
+
+def _columns_of(resource: str) -> list[tuple[str, pa.DataType, Callable[[dict[str, Any]], Any]]]:
+    """The typed columns of ``resource``'s Parquet file, in order, with their getters."""
+    if resource in FLAT_RESOURCES:
+        return [(name, kind, get) for name, (kind, get) in FLAT_RESOURCES[resource]().items()]
+    columns = _columns()
+    return [(name, *columns[name]) for name in RESOURCE_COLUMNS[resource]]
+
+
 def _require_pyarrow() -> None:
     try:
         import pyarrow
@@ -104,8 +151,7 @@ def schema_for(resource: str) -> pa.Schema:
     _require_pyarrow()
     import pyarrow as pa
 
-    columns = _columns()
-    fields = [pa.field(name, columns[name][0]) for name in RESOURCE_COLUMNS[resource]]
+    fields = [pa.field(name, kind) for name, kind, _ in _columns_of(resource)]
     fields.append(pa.field("resource_json", pa.string(), nullable=False))
     return pa.schema(fields, metadata={"applemusic.resource": resource})
 
@@ -183,8 +229,9 @@ def parquet_stream(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    names = RESOURCE_COLUMNS[resource]
-    columns = [_columns()[name] for name in names]
+    typed = _columns_of(resource)
+    names = [name for name, _, _ in typed]
+    columns = [(kind, get) for _, kind, get in typed]
     sink = _Drain()
     # ids and whole resources are unique: a dictionary for them is built, then thrown away
     writer = pq.ParquetWriter(

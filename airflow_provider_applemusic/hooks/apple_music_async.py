@@ -126,8 +126,9 @@ class AppleMusicAsyncHook(AppleMusicHookBase):
         self, resource: str, *, page_size: int = 1, parent_id: str | None = None
     ) -> dict[str, Any]:
         """
-        The first page of a library listing, asked with ``limit`` alone (what a watcher's poll
-        reads), a 404 there read as :meth:`AppleMusicHook.get_library_page` reads it: an empty
+        The first page of a library listing, asked with ``limit`` and the parameters the
+        resource's every request carries (``types`` for the play history) alone (what a
+        watcher's poll reads), a 404 there read as :meth:`AppleMusicHook.get_library_page` reads it: an empty
         listing, a playlist's tracks from the playlist, or
         :class:`~airflow_provider_applemusic.exceptions.AppleMusicListingUnavailableError`.
 
@@ -137,7 +138,7 @@ class AppleMusicAsyncHook(AppleMusicHookBase):
         """
         row = listing_resource(resource)
         validate_page_size(page_size, maximum=row.page_max)
-        return await self.run(first_page_plan(row, parent_id, {"limit": str(page_size)}))
+        return await self.run(first_page_plan(row, parent_id, {**dict(row.query), "limit": str(page_size)}))
 
     async def get_library_playlist(self, playlist_id: str) -> dict[str, Any] | None:
         """Async :meth:`AppleMusicHook.get_library_playlist`: the playlist, or None when not found."""

@@ -99,3 +99,46 @@ def test_add_and_wait_logs_the_library_ids(start_emulator: Any, load_dag: Any) -
     library = emulator.library_ids("albums")
     assert xcom_value(run, "wait_until_in_library") == {"albums": {a: library[a] for a in albums}}
     assert xcom_value(run, "log_library_ids") == 2
+
+
+def test_listening_history_appends_the_new_plays_to_a_parquet_ledger(
+    start_emulator: Any,
+    s3_bucket: Any,
+    load_dag: Any,
+    apple_music_pool: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    import pyarrow.parquet as pq
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState
+    from sqlalchemy import select
+
+    emulator = start_emulator(albums=20, songs=200, history=15)
+    bucket = s3_bucket.bucket_name
+    monkeypatch.setenv("AIRFLOW_VAR_APPLEMUSIC_BUCKET", bucket)
+    dag = _load_example(load_dag, "applemusic_listening_history")
+    first = dt.datetime(2024, 6, 1, 12, tzinfo=dt.timezone.utc)
+    run = dag.test(logical_date=first, run_after=first)
+    assert run.state == DagRunState.SUCCESS
+    assert xcom_value(run, "record_plays")["count"] == 15
+    last = emulator.library_items("recently-played-tracks", extend=())[-1]
+    emulator.play(last["type"], last["id"])
+    later = first + dt.timedelta(minutes=15)
+    run = dag.test(logical_date=later, run_after=later)
+    result = xcom_value(run, "record_plays")
+    assert (result["count"], result["plays"]) == (1, 1)
+    key = result["uri"].removeprefix(f"s3://{bucket}/")
+    assert key == "plays/date=2024-06-01/manual__2024-06-01T12_15_00_00_00.parquet"
+    table = pq.read_table(io.BytesIO(s3_bucket.get_object(Bucket=bucket, Key=key)["Body"].read()))
+    assert table.column("id").to_pylist() == [last["id"]]
+    with create_session() as session:
+        events = session.scalars(
+            select(AssetEvent)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(AssetModel.name == "applemusic_listening_history")
+            .where(AssetEvent.source_run_id == run.run_id)
+        ).all()
+    assert [event.extra for event in events] == [result]
