@@ -25,6 +25,7 @@ from airflow_provider_applemusic.exceptions import (
 )
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicAsyncHook
 from airflow_provider_applemusic.transport.connection import DEFAULT_CONN_ID
+from airflow_provider_applemusic.triggers.watched_state import WatchedStateMixin
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
@@ -43,7 +44,7 @@ STATE_KEY_PREFIX = "applemusic.library_fingerprint"
 REFUSAL_LOG_INTERVAL = 3600.0
 
 
-class LibraryChangedTrigger(BaseEventTrigger):
+class LibraryChangedTrigger(WatchedStateMixin, BaseEventTrigger):
     """
     Fire an event each time the user's library changes; for an ``AssetWatcher``.
 
@@ -75,6 +76,8 @@ class LibraryChangedTrigger(BaseEventTrigger):
     :param poll_interval: seconds between polls (at least 1).
     """
 
+    state_noun = "fingerprint"
+
     def __init__(
         self,
         apple_music_conn_id: str = DEFAULT_CONN_ID,
@@ -94,8 +97,7 @@ class LibraryChangedTrigger(BaseEventTrigger):
         self.apple_music_conn_id = apple_music_conn_id
         self.resources = sorted(set(resources))
         self.poll_interval = validate_seconds(poll_interval, param="poll_interval", minimum=1)
-        self._memory: dict[str, Any] | None = None
-        self._warned: set[str] = set()
+        self.init_watched_state()
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -129,37 +131,6 @@ class LibraryChangedTrigger(BaseEventTrigger):
             newest = [str(item.get("id")) for item in recent.get("data") or []]
         return {"totals": totals, "first": first, "newest": newest}
 
-    # -- the saved fingerprint ----------------------------------------------------------
-
-    def _warn_once(self, reason: str, message: str) -> None:
-        if reason not in self._warned:
-            self._warned.add(reason)
-            self.log.warning(message)
-
-    async def load_fingerprint(self) -> dict[str, Any] | None:
-        """The last fingerprint saved in the watched asset's state (None: none yet)."""
-        store = getattr(self, "asset_state_store", None)
-        if store is None:
-            self._warn_once("no-store", "No asset state store (not an asset watcher?): fingerprint in memory")
-            return self._memory
-        try:
-            saved = await store.aget(self.state_key, default=None)
-        except ValueError:  # several watched assets: no single accessor
-            self._warn_once("many-assets", "Watching several assets: the fingerprint is kept in memory only")
-            return self._memory
-        return saved if isinstance(saved, dict) else None
-
-    async def save_fingerprint(self, fingerprint: dict[str, Any]) -> None:
-        """Keep ``fingerprint`` in the watched asset's state (in memory when there is none)."""
-        self._memory = fingerprint
-        store = getattr(self, "asset_state_store", None)
-        if store is None:
-            return
-        try:
-            await store.aset(self.state_key, fingerprint)
-        except ValueError:
-            self._warn_once("many-assets", "Watching several assets: the fingerprint is kept in memory only")
-
     # -- polling -------------------------------------------------------------------------
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
@@ -168,7 +139,7 @@ class LibraryChangedTrigger(BaseEventTrigger):
         refusal_logged = 0.0
         unsaved: dict[str, Any] | None = None
         try:
-            saved = await self.load_fingerprint()
+            saved = await self.load_state()
             self.log.info(
                 "Watching %s of connection '%s' every %gs (%s)",
                 ", ".join(self.resources),
@@ -178,7 +149,7 @@ class LibraryChangedTrigger(BaseEventTrigger):
             )
             while True:
                 if unsaved is not None:  # the event went out a poll interval ago: now keep it
-                    await self.save_fingerprint(unsaved)
+                    await self.save_state(unsaved)
                     unsaved = None
                 try:
                     current = await self.fingerprint(hook)
@@ -198,7 +169,7 @@ class LibraryChangedTrigger(BaseEventTrigger):
                         refusal = None
                     if saved is None:
                         self.log.info("Baseline of the library taken: %s", summary(current))
-                        await self.save_fingerprint(current)
+                        await self.save_state(current)
                     elif current != saved:
                         self.log.info("The library changed: %s", changes(saved, current))
                         yield TriggerEvent(event_payload(self.resources, saved, current))

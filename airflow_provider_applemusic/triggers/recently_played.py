@@ -20,6 +20,7 @@ from airflow_provider_applemusic.api.validation import validate_seconds
 from airflow_provider_applemusic.exceptions import INCURABLE_ERRORS, AppleMusicError
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicAsyncHook
 from airflow_provider_applemusic.transport.connection import DEFAULT_CONN_ID
+from airflow_provider_applemusic.triggers.watched_state import WatchedStateMixin
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -33,7 +34,7 @@ STATE_KEY_PREFIX = "applemusic.recently_played"
 REFUSAL_LOG_INTERVAL = 3600.0
 
 
-class RecentlyPlayedTrigger(BaseEventTrigger):
+class RecentlyPlayedTrigger(WatchedStateMixin, BaseEventTrigger):
     """
     Fire an event when something new was played; for an ``AssetWatcher``, so that a DAG (a
     ``ListeningHistoryOperator``) runs only when there is something to record.
@@ -52,12 +53,13 @@ class RecentlyPlayedTrigger(BaseEventTrigger):
     :param poll_interval: seconds between polls (at least 1).
     """
 
+    state_noun = "list"
+
     def __init__(self, apple_music_conn_id: str = DEFAULT_CONN_ID, poll_interval: float = 300.0) -> None:
         super().__init__()
         self.apple_music_conn_id = apple_music_conn_id
         self.poll_interval = validate_seconds(poll_interval, param="poll_interval", minimum=1)
-        self._memory: dict[str, Any] | None = None
-        self._warned: set[str] = set()
+        self.init_watched_state()
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -69,35 +71,6 @@ class RecentlyPlayedTrigger(BaseEventTrigger):
     def state_key(self) -> str:
         """The state store key: one per connection, so watchers of two accounts never mix."""
         return f"{STATE_KEY_PREFIX}:{hashlib.sha256(self.apple_music_conn_id.encode()).hexdigest()[:16]}"
-
-    def _warn_once(self, reason: str, message: str) -> None:
-        if reason not in self._warned:
-            self._warned.add(reason)
-            self.log.warning(message)
-
-    async def load_state(self) -> dict[str, Any] | None:
-        """The list saved in the watched asset's state (None: none yet)."""
-        store = getattr(self, "asset_state_store", None)
-        if store is None:
-            self._warn_once("no-store", "No asset state store (not an asset watcher?): the list is in memory")
-            return self._memory
-        try:
-            saved = await store.aget(self.state_key, default=None)
-        except ValueError:  # several watched assets: no single accessor
-            self._warn_once("many-assets", "Watching several assets: the list is kept in memory only")
-            return self._memory
-        return saved if isinstance(saved, dict) else None
-
-    async def save_state(self, state: dict[str, Any]) -> None:
-        """Keep ``state`` in the watched asset's state (in memory when there is none)."""
-        self._memory = state
-        store = getattr(self, "asset_state_store", None)
-        if store is None:
-            return
-        try:
-            await store.aset(self.state_key, state)
-        except ValueError:
-            self._warn_once("many-assets", "Watching several assets: the list is kept in memory only")
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = AppleMusicAsyncHook(self.apple_music_conn_id)
