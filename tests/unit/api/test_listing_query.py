@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from airflow_provider_applemusic.api.listings import ListingQuery
 from airflow_provider_applemusic.api.plans import run_plan
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
-from airflow_provider_applemusic.transport.transport import Request
+
+if TYPE_CHECKING:
+    from airflow_provider_applemusic.transport.transport import Request
 
 
 def test_checked_query_carries_every_parameter_of_a_page_but_the_offset() -> None:
