@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_applemusic.emulator import AppleMusicEmulator
@@ -56,10 +55,8 @@ def test_defaults_keep_the_library_small_and_consistent() -> None:
     assert len(emulator.library_items("library-artists")) == 10
 
 
-def test_a_hundred_thousand_songs_start_in_seconds() -> None:
-    started = time.perf_counter()
+def test_a_hundred_thousand_song_library_is_generated_whole() -> None:
+    # how long it takes is benchmarks/emulator.py's figure, not an assertion here
     emulator = AppleMusicEmulator(albums=10, songs=100_000)
-    elapsed = time.perf_counter() - started
     # 95,000 with a catalog id, but every 40th of those has none (no playParams)
     assert len(emulator.library_ids("songs")) == 95_000 - 95_000 // 40
-    assert elapsed < 20, f"100,000 songs took {elapsed:.1f} s to generate"
