@@ -68,4 +68,7 @@ html_static_path: list[str] = []
 html_theme_options = {
     "description": "Apache Airflow 3 provider for the Apple Music API",
     "fixed_sidebar": True,
+    "page_width": "1240px",
+    "sidebar_width": "300px",
+    "body_max_width": "none",
 }
