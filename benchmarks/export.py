@@ -1,7 +1,7 @@
 """
 Benchmark of the export engine; prints its figures from one run (nothing here is asserted).
 
-Albums (``LibraryAlbumsToS3Operator``, the figures quoted in the README):
+Albums (``LibraryAlbumsToS3Operator``, the figures quoted in docs/performance.md):
 
 1. Fetch speed, 20,000 albums, emulator with 30 ms latency: the operator's concurrent pager
    against a sequential loop following ``next`` with ``limit=100`` re-applied, and against one

@@ -36,7 +36,10 @@ with DAG(
     },
     tags=["apple-music", "example"],
 ) as dag:
+    # [START howto_operator_add_to_library]
     add = AddToLibraryOperator(task_id="add", ids="{{ params.ids | tojson }}")
+    # [END howto_operator_add_to_library]
+    # [START howto_sensor_library_items]
     wait = LibraryItemsSensor(
         task_id="wait_until_in_library",
         ids=add.output,
@@ -44,6 +47,7 @@ with DAG(
         poke_interval=5,
         timeout=600,
     )
+    # [END howto_sensor_library_items]
 
     @task
     def log_library_ids(found: dict[str, dict[str, str]]) -> int:

@@ -103,6 +103,7 @@ with DAG(
     },
     tags=["apple-music", "example"],
 ) as dag:
+    # [START howto_operator_library_albums_to_s3]
     export_additions = LibraryAlbumsToS3Operator(
         task_id="export_additions",
         s3_bucket=BUCKET,
@@ -110,6 +111,8 @@ with DAG(
         added_after="{{ added_window(dag_run)[0].isoformat() }}",
         added_before="{{ added_window(dag_run)[1].isoformat() }}",
     )
+    # [END howto_operator_library_albums_to_s3]
+    # [START howto_operator_library_albums_to_s3_snapshot]
     export_snapshot = LibraryAlbumsToS3Operator(
         task_id="export_snapshot",
         s3_bucket=BUCKET,
@@ -119,3 +122,4 @@ with DAG(
         outlets=[SNAPSHOT_ASSET],
         pre_execute=skip_snapshot_in_backfills,
     )
+    # [END howto_operator_library_albums_to_s3_snapshot]

@@ -38,6 +38,7 @@ with DAG(
     tags=["apple-music", "example"],
     doc_md=__doc__,
 ) as dag:
+    # [START howto_operator_listening_history]
     ListeningHistoryOperator(
         task_id="record_plays",
         path=f"s3://{BUCKET}/plays",
@@ -46,3 +47,4 @@ with DAG(
         pool="apple_music",
         retries=2,
     )
+    # [END howto_operator_listening_history]

@@ -54,6 +54,7 @@ with DAG(
         rows = csv.DictReader(io.StringIO(text))
         return [row["isrc"].strip() for row in rows if (row.get("isrc") or "").strip()]
 
+    # [START howto_operator_create_library_playlist]
     CreateLibraryPlaylistOperator(
         task_id="build_playlist",
         name="{{ params.name }}",
@@ -62,3 +63,4 @@ with DAG(
         if_exists="reuse",
         appearance_timeout=120,
     )
+    # [END howto_operator_create_library_playlist]

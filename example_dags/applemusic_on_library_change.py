@@ -35,6 +35,7 @@ BUCKET = "{{ var.value.get('applemusic_bucket', 'applemusic-exports') }}"
 POLL_SECONDS = float(os.environ.get("APPLEMUSIC_WATCH_POLL_SECONDS", "300"))
 
 #: the watcher's asset: an event each time the library changes (the DAG is scheduled on it)
+# [START howto_trigger_library_changed]
 LIBRARY_CHANGED = Asset(
     name="applemusic_library_changed",
     uri="applemusic://library/changed",
@@ -49,6 +50,7 @@ LIBRARY_CHANGED = Asset(
         )
     ],
 )
+# [END howto_trigger_library_changed]
 #: the snapshots this DAG takes; their state holds the last two (``applemusic.snapshot``)
 WATCHED_SNAPSHOT = Asset(name="applemusic_library_albums_watched", uri="applemusic://library/albums/watched")
 #: the change logs; each event's extra holds the counts and the file's ``uri``
@@ -63,6 +65,7 @@ with DAG(
     tags=["apple-music", "example"],
     doc_md=__doc__,
 ) as dag:
+    # [START howto_operator_applemusic_export]
     snapshot = AppleMusicExportOperator(
         task_id="export_snapshot",
         resource="library-albums",
@@ -70,10 +73,13 @@ with DAG(
         pool="apple_music",
         outlets=[WATCHED_SNAPSHOT],
     )
+    # [END howto_operator_applemusic_export]
+    # [START howto_operator_library_changes]
     changes = LibraryChangesOperator(
         task_id="write_changes",
         snapshot_asset=WATCHED_SNAPSHOT,
         path=f"s3://{BUCKET}/albums/changes/{{{{ run_id }}}}.jsonl",
         outlets=[ALBUM_CHANGES],
     )
+    # [END howto_operator_library_changes]
     snapshot >> changes

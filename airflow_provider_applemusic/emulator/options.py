@@ -235,6 +235,8 @@ class EmulatorOptions:
         The options a constructor call gives: ``options`` (a copy; None: the defaults) with the
         arguments passed as ``AppleMusicEmulator``'s parameters (:data:`SIGNATURE`), positional
         or keyword; a TypeError names an unknown or doubled one, as Python's own calls do.
+
+        :param options: options to start from, or None: the defaults.
         """
         given = SIGNATURE.bind_partial(*args, **kwargs).arguments
         return dataclasses.replace(options or cls(), **given)
@@ -340,6 +342,10 @@ def options_markdown() -> str:
             shown = f"`{spec.default!r}`" + (
                 f" (command line: `{default!r}`)" if default != spec.default else ""
             )
-            out.append(f"| `{spec.name}` | `{flag(spec.name)}` | `{spec.type}` | {shown} | {doc} |")
+            kind = str(spec.type).replace("|", "\\|")
+            out.append(f"| `{spec.name}` | `{flag(spec.name)}` | `{kind}` | {shown} | {doc} |")
         out.append("")
     return "\n".join(out)
+
+
+EmulatorOptions.__doc__ = f"{(EmulatorOptions.__doc__ or '').rstrip()}\n\n{param_docs()}\n    "

@@ -102,7 +102,11 @@ class AppleMusicEmulator:
         return self._accounts[0].token
 
     def user_token_of(self, user: int) -> str:
-        """The Music User Token of user ``user`` (0 to ``users - 1``)."""
+        """
+        The Music User Token of user ``user`` (0 to ``users - 1``).
+
+        :param user: the user's number.
+        """
         return self._account(user).token
 
     def _account(self, user: int) -> Account:
@@ -134,7 +138,11 @@ class AppleMusicEmulator:
         self._wire.stop()
 
     def restart(self, *, lose_pending: bool = True) -> None:
-        """Stop and start again on the same port; pending adds are lost, like a real restart."""
+        """
+        Stop and start again on the same port; pending adds are lost, like a real restart.
+
+        :param lose_pending: forget adds not yet visible (as a restarted service may).
+        """
         self.stop()
         if lose_pending:
             with self._lock:
@@ -160,6 +168,8 @@ class AppleMusicEmulator:
         """
         The ``apple_music`` connection of one user (default user 0) as Airflow's JSON form:
         every user's has the same developer key, and the user's own Music User Token.
+
+        :param user: the user's number (0: the emulator's own).
         """
         return {
             "conn_type": "apple_music",
@@ -170,7 +180,11 @@ class AppleMusicEmulator:
         }
 
     def connection_json(self, user: int = 0) -> str:
-        """JSON for ``AIRFLOW_CONN_APPLE_MUSIC_DEFAULT`` (or a user's ``AIRFLOW_CONN_...``)."""
+        """
+        JSON for ``AIRFLOW_CONN_APPLE_MUSIC_DEFAULT`` (or a user's ``AIRFLOW_CONN_...``).
+
+        :param user: the user's number (0: the emulator's own).
+        """
         return json.dumps(self.connection_dict(user))
 
     def add_developer_key(self, team_id: str | None = None) -> dict[str, Any]:
@@ -197,7 +211,11 @@ class AppleMusicEmulator:
             self._gate.revoke_developer_tokens()
 
     def revoke_user_token(self, revoked: bool = True) -> None:
-        """Refuse the Music User Token from now on, with ``user_token_refusal`` (or accept it again)."""
+        """
+        Refuse the Music User Token from now on, with ``user_token_refusal`` (or accept it again).
+
+        :param revoked: True: refuse it; False: accept it again.
+        """
         with self._lock:
             self._gate.user_token_revoked = revoked
 
@@ -216,6 +234,11 @@ class AppleMusicEmulator:
         (connection closed without an answer), ``slow`` (answer after 60 s), ``truncate`` (200
         with half a body), ``no_data`` (200 whose body lacks ``data``), ``not_json`` (200 with
         HTML).
+
+        :param kind: the fault (see above).
+        :param count: how many requests get it.
+        :param path_prefix: only requests whose path starts with this.
+        :param offset: only requests with this query ``offset``; None: any.
         """
         with self._lock:
             self._gate.inject(kind, count, path_prefix, offset)
@@ -231,6 +254,9 @@ class AppleMusicEmulator:
         """
         A user's visible library albums, in the API's order, as the API returns them to a
         request with ``extend`` (by default ``dateAdded``, which the hook always asks for).
+
+        :param extend: the extended attributes asked for.
+        :param user: the user's number.
         """
         return self.library_items("library-albums", extend, user=user)
 
@@ -257,6 +283,8 @@ class AppleMusicEmulator:
         :param types: for ``recently-played-tracks``, the request's ``types`` (default: the whole
             history, as ``types=songs,library-songs`` returns it; ``("songs",)``: as a request
             without ``types``, catalog songs only); music videos come whatever ``types`` says.
+        :param extend: the extended attributes asked for.
+        :param include_catalog: as with ``include=catalog``.
         """
         if resource not in LISTING_RESOURCES:
             raise ValueError(f"resource must be one of {', '.join(LISTING_RESOURCES)}, got {resource!r}")
@@ -279,6 +307,7 @@ class AppleMusicEmulator:
 
         :param kind: ``songs`` (``item_id`` a catalog song id), ``library-songs`` (a library id)
             or ``music-videos`` (a catalog music video id).
+        :param item_id: the played item's id.
         """
         with self._lock:
             self._current().library.history.play(kind, item_id)
@@ -287,6 +316,9 @@ class AppleMusicEmulator:
         """
         A user's rated items of ``kind`` (``albums``, ``songs``, ``playlists``, ``music-videos``
         or ``library-albums``, ``library-songs``, ...): ``{id: 1 (love) or -1 (dislike)}``.
+
+        :param kind: the rated kind.
+        :param user: the user's number.
         """
         with self._lock:
             return self._current(user).library.ratings.rated(kind)
@@ -297,6 +329,9 @@ class AppleMusicEmulator:
         A library item and its catalog item share one rating.
 
         :param kind: a catalog type (``item_id`` a catalog id) or a library type (a library id).
+        :param item_id: the rated item's id.
+        :param value: 1, -1 or None.
+        :param user: the user's number.
         """
         with self._lock:
             self._current(user).library.ratings.rate(kind, item_id, value)
@@ -305,6 +340,8 @@ class AppleMusicEmulator:
         """
         The visible library playlists' ids in listing order: all of them, or only those with
         (``with_tracks=True``) or without (``False``) tracks.
+
+        :param with_tracks: None: all; True: with tracks; False: without.
         """
         with self._lock:
             library = self._current().library
@@ -320,6 +357,10 @@ class AppleMusicEmulator:
         Catalog ids of ``kind`` the catalog resolves: those not in a user's library, or
         (``in_library``) those in it (each user's library comes with a catalog of its own).
         Withdrawn ids (:meth:`withdrawn_ids`) are left out.
+
+        :param kind: ``albums``, ``songs``, ``playlists`` or ``music-videos``.
+        :param in_library: those in the library instead of those not in it.
+        :param user: the user's number.
         """
         with self._lock:
             library = self._current(user).library
@@ -330,6 +371,9 @@ class AppleMusicEmulator:
         The catalog ids of ``kind`` (``albums``, ``songs``, ``music-videos``) that visible items
         of a user's library point at but the catalog no longer resolves (``withdrawn_every``),
         in listing order.
+
+        :param kind: ``albums``, ``songs`` or ``music-videos``.
+        :param user: the user's number.
         """
         if kind not in CATALOG_TYPES:
             raise ValueError(f"kind must be one of {', '.join(CATALOG_TYPES)}, got {kind!r}")
@@ -340,6 +384,8 @@ class AppleMusicEmulator:
         """
         The library ids of a user's visible library songs without ``playParams``
         (``songs_without_play_params_every``; uploads have theirs), in listing order.
+
+        :param user: the user's number (0: the emulator's own).
         """
         with self._lock:
             songs = self._current(user).library.collections["library-songs"]
@@ -354,6 +400,9 @@ class AppleMusicEmulator:
         It is listed at once, never hidden, and pages like any playlist's tracks.
 
         :param can_edit: made by this app (``canEdit``), else by the user in the Music app.
+        :param tracks: library song ids, in order, repeats allowed.
+        :param name: the playlist's name.
+        :param user: the user's number.
         """
         if isinstance(tracks, str):
             raise ValueError("tracks must be a sequence of library song ids, not one string")
@@ -361,7 +410,11 @@ class AppleMusicEmulator:
             return self._current(user).library.make_playlist(list(tracks), name, can_edit=can_edit).library_id
 
     def library_ids(self, kind: str = "albums") -> dict[str, str]:
-        """``{catalog_id: library_id}`` of everything of ``kind`` in the library now."""
+        """
+        ``{catalog_id: library_id}`` of everything of ``kind`` in the library now.
+
+        :param kind: ``albums``, ``songs``, ``playlists`` or ``music-videos``.
+        """
         with self._lock:
             return dict(self._current().library.in_library[kind])
 
@@ -370,13 +423,21 @@ class AppleMusicEmulator:
         The catalog's ISRCs, in the order the catalog made them: all, or only those shared by
         several songs (``ambiguous=True``) or by one (``False``); only those with at least one
         of their songs in the library (``in_library=True``) or none (``False``).
+
+        :param ambiguous: None: all; True: codes shared by several items; False: by one.
+        :param in_library: None: all; True: of items in the library; False: of items not in it.
         """
         with self._lock:
             library = self._current().library
             return library.catalog.find_codes("songs", library.in_library["songs"], ambiguous, in_library)
 
     def upcs(self, ambiguous: bool | None = None, in_library: bool | None = None) -> list[str]:
-        """The catalog's UPCs and EANs, filtered like :meth:`isrcs` (albums instead of songs)."""
+        """
+        The catalog's UPCs and EANs, filtered like :meth:`isrcs` (albums instead of songs).
+
+        :param ambiguous: None: all; True: codes shared by several items; False: by one.
+        :param in_library: None: all; True: of items in the library; False: of items not in it.
+        """
         with self._lock:
             library = self._current().library
             return library.catalog.find_codes("albums", library.in_library["albums"], ambiguous, in_library)
@@ -385,12 +446,18 @@ class AppleMusicEmulator:
         """
         The catalog song ids with this ISRC (exactly as given), in catalog order, withdrawn ids
         left out; [] if none.
+
+        :param isrc: an ISRC.
         """
         with self._lock:
             return self._accounts[0].library.catalog.with_code("songs", isrc)
 
     def albums_for_upc(self, upc: str) -> list[str]:
-        """The catalog album ids with this UPC or EAN (exactly as given), withdrawn ids left out."""
+        """
+        The catalog album ids with this UPC or EAN (exactly as given), withdrawn ids left out.
+
+        :param upc: a UPC or EAN.
+        """
         with self._lock:
             return self._accounts[0].library.catalog.with_code("albums", upc)
 
@@ -401,6 +468,8 @@ class AppleMusicEmulator:
         song id for a song appended by catalog id (``{"type": "songs"}``), else the library song
         id (generated playlists, :meth:`make_playlist`, ``{"type": "library-songs"}``). Also for
         a created playlist not visible yet.
+
+        :param playlist_id: a library playlist id (``p.``).
         """
         with self._lock:
             tracks = self._accounts[0].library.tracks.get(playlist_id)
@@ -436,6 +505,11 @@ class AppleMusicEmulator:
         Add ``add`` new items to a listing's collection and remove ``remove`` visible ones;
         return their library ids. For ``library-playlist-tracks`` (``parent_id``: the playlist),
         library songs are appended to the playlist and tracks taken out of it.
+
+        :param add: items to add.
+        :param remove: visible items to remove.
+        :param resource: the listing whose collection changes.
+        :param parent_id: the playlist, for ``library-playlist-tracks``.
         """
         if resource not in LISTING_RESOURCES:
             raise ValueError(f"resource must be one of {', '.join(LISTING_RESOURCES)}, got {resource!r}")
@@ -461,6 +535,11 @@ class AppleMusicEmulator:
         A running emulator takes the same change over HTTP, outside the API and without tokens:
         ``POST /emulator/changes`` with the JSON body ``{"add", "remove", "resource", "user"}``
         (the command line's ``apply-changes`` sends it).
+
+        :param add: a count of fresh items, or catalog ids to add.
+        :param remove: a count of random visible items, or library ids to remove.
+        :param resource: the listing whose collection changes.
+        :param user: the user's number.
         """
         with self._lock:
             library = self._current(user).library
@@ -575,7 +654,11 @@ def _option_property(name: str) -> property:
 
 # generated from EmulatorOptions: the parameters' docs, the signature help() shows, and an
 # attribute per option, except where a member of that name exists (``users``, ``playlist_tracks``)
-AppleMusicEmulator.__doc__ = f"{(AppleMusicEmulator.__doc__ or '').rstrip()}\n\n{param_docs()}\n    "
+AppleMusicEmulator.__doc__ = (
+    f"{(AppleMusicEmulator.__doc__ or '').rstrip()}\n\n"
+    "    :param options: options to start from (an :class:`EmulatorOptions`); the arguments below\n"
+    f"        override them.\n{param_docs()}\n    "
+)
 _OPTIONS = inspect.Parameter(
     "options", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="EmulatorOptions | None"
 )

@@ -8,7 +8,19 @@ from dataclasses import dataclass, field
 
 @dataclass
 class EmulatorStats:
-    """What the emulator saw; read it from tests and benchmarks."""
+    """
+    What the emulator saw; read it from tests and benchmarks.
+
+    :ivar requests: requests answered or dropped.
+    :ivar statuses: answers by HTTP status.
+    :ivar in_flight: requests being answered now.
+    :ivar max_in_flight: the most requests in flight at once.
+    :ivar page_sizes: listing requests by their ``limit``.
+    :ivar paths: requests by path.
+    :ivar dropped: connections dropped without an answer.
+    :ivar posts: ``POST`` requests.
+    :ivar last_response_at: ``time.monotonic()`` when the last request counted was answered.
+    """
 
     requests: int = 0
     statuses: collections.Counter[int] = field(default_factory=collections.Counter)

@@ -201,7 +201,11 @@ class AppleMusicHook(AppleMusicHookBase):
         )
 
     def run(self, plan: Plan[_T]) -> _T:
-        """Drive a hook operation's plan over this hook's transport."""
+        """
+        Drive a hook operation's plan over this hook's transport.
+
+        :param plan: the operation's plan (a generator of requests).
+        """
         return run_plan(plan, self.transport.send)
 
     # -- library listings ----------------------------------------------------------------
@@ -269,6 +273,15 @@ class AppleMusicHook(AppleMusicHookBase):
         items page by page (lists of new items, in order); ``.stats`` tells the progress.
 
         Parameters as :meth:`iter_library`.
+
+        :param resource: a listing of the resource table (``library-albums``, ``recently-played-tracks``,
+            ...).
+        :param page_size: items per request; None: the resource's page maximum.
+        :param include: relationships to include.
+        :param extend: extended attributes besides those the resource always asks for.
+        :param language: the API's ``l``.
+        :param pages_in_flight: pages fetched at once, at most the hook's ``max_concurrency``.
+        :param parent_id: the playlist of ``library-playlist-tracks``.
         """
         query = ListingQuery.checked(
             resource,
@@ -354,7 +367,15 @@ class AppleMusicHook(AppleMusicHookBase):
         language: str | None = None,
         extend: Iterable[str] | str | None = None,
     ) -> dict[str, Any]:
-        """One page of the library albums: :meth:`get_library_page` for ``library-albums``."""
+        """
+        One page of the library albums: :meth:`get_library_page` for ``library-albums``.
+
+        :param offset: the page's offset.
+        :param page_size: albums per page, 1 to 100.
+        :param include: relationships to include, e.g. ``["catalog"]``.
+        :param language: the API's ``l``.
+        :param extend: extended attributes besides ``dateAdded``.
+        """
         _check_offset(offset)
         query = ListingQuery.checked(
             LIBRARY_ALBUMS,
@@ -374,7 +395,14 @@ class AppleMusicHook(AppleMusicHookBase):
         language: str | None = None,
         extend: Iterable[str] | str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Every library album, with ``dateAdded``: :meth:`iter_library` for ``library-albums``."""
+        """
+        Every library album, with ``dateAdded``: :meth:`iter_library` for ``library-albums``.
+
+        :param page_size: albums per page, 1 to 100.
+        :param include: relationships to include, e.g. ``["catalog"]``.
+        :param language: the API's ``l``.
+        :param extend: extended attributes besides ``dateAdded``.
+        """
         query = ListingQuery.checked(
             LIBRARY_ALBUMS,
             page_size=page_size,
@@ -472,6 +500,9 @@ class AppleMusicHook(AppleMusicHookBase):
         """
         The catalog resources each normalised code matches: ``{"isrcs": {code: [resources]},
         "upcs": {...}}`` (what :meth:`resolve_codes` and the add operator's choice read).
+
+        :param wanted: normalised codes, ``{"isrcs": [...], "upcs": [...]}``.
+        :param storefront: storefront of the look-ups; None: :meth:`catalog_storefront`.
         """
         self.validate()
         return self.run(
@@ -481,7 +512,11 @@ class AppleMusicHook(AppleMusicHookBase):
     # -- playlists -------------------------------------------------------------------------
 
     def get_library_playlist(self, playlist_id: str) -> dict[str, Any] | None:
-        """One library playlist (``GET /v1/me/library/playlists/{id}``), or None when not found."""
+        """
+        One library playlist (``GET /v1/me/library/playlists/{id}``), or None when not found.
+
+        :param playlist_id: a library playlist id (``p.``).
+        """
         return self.run(library_playlist_plan(playlist_id))
 
     def create_library_playlist(
@@ -526,6 +561,8 @@ class AppleMusicHook(AppleMusicHookBase):
         """
         The storefront of catalog look-ups: ``storefront``, else the connection's, else the
         user's (asked once per hook).
+
+        :param storefront: a storefront to use as is, or None.
         """
         return self.run(catalog_storefront_plan(storefront or self.settings.storefront, self._storefronts))
 

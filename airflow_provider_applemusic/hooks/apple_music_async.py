@@ -102,7 +102,20 @@ class AppleMusicAsyncHook(AppleMusicHookBase):
         json_body: Any = None,
         idempotent: bool = True,
     ) -> Any:
-        """Send one API request under the retry policy; see :meth:`AppleMusicHook.request`."""
+        """
+        Send one API request under the retry policy; see :meth:`AppleMusicHook.request`.
+
+        :param method: HTTP method.
+        :param path: path below the host, e.g. ``/v1/me/storefront``.
+        :param params: query parameters.
+        :param user_token: send the Music User Token.
+        :param expect_json: decode the body (False for answers without one).
+        :param expect_data: the body must carry a ``data`` list.
+        :param listing_offset: the request is a page of a library listing at this offset (the listing rules of
+            a 404), or None.
+        :param json_body: a JSON request body (writes).
+        :param idempotent: False for a write that must not be sent twice blindly.
+        """
         transport = await self.get_transport()
         return await transport.asend(
             api_request(
@@ -119,7 +132,11 @@ class AppleMusicAsyncHook(AppleMusicHookBase):
         )
 
     async def run(self, plan: Plan[_T]) -> _T:
-        """Drive a hook operation's plan over this hook's transport."""
+        """
+        Drive a hook operation's plan over this hook's transport.
+
+        :param plan: the operation's plan (a generator of requests).
+        """
         return await arun_plan(plan, (await self.get_transport()).asend)
 
     async def get_first_page(
@@ -141,7 +158,11 @@ class AppleMusicAsyncHook(AppleMusicHookBase):
         return await self.run(first_page_plan(row, parent_id, {**dict(row.query), "limit": str(page_size)}))
 
     async def get_library_playlist(self, playlist_id: str) -> dict[str, Any] | None:
-        """Async :meth:`AppleMusicHook.get_library_playlist`: the playlist, or None when not found."""
+        """
+        Async :meth:`AppleMusicHook.get_library_playlist`: the playlist, or None when not found.
+
+        :param playlist_id: a library playlist id (``p.``).
+        """
         return await self.run(library_playlist_plan(playlist_id))
 
     async def get_storefront(self) -> str:
@@ -149,7 +170,11 @@ class AppleMusicAsyncHook(AppleMusicHookBase):
         return await self.run(storefront_plan())
 
     async def catalog_storefront(self, storefront: str | None = None) -> str:
-        """Async :meth:`AppleMusicHook.catalog_storefront`."""
+        """
+        Async :meth:`AppleMusicHook.catalog_storefront`.
+
+        :param storefront: a storefront to use as is, or None.
+        """
         settings = await self.get_settings()
         return await self.run(catalog_storefront_plan(storefront or settings.storefront, self._storefronts))
 
@@ -161,6 +186,9 @@ class AppleMusicAsyncHook(AppleMusicHookBase):
 
         The batches (at most 100 ids each) go out together, under the hook's adaptive limit;
         when some fail, an error waiting cannot cure (a refused token) is raised first.
+
+        :param ids: ``{type: [catalog ids]}``.
+        :param storefront: storefront of the look-ups; None: :meth:`catalog_storefront`.
         """
         normalized = normalize_ids(ids)
         validate_storefront(storefront)

@@ -37,7 +37,20 @@ def api_request(
     json_body: Any = None,
     idempotent: bool = True,
 ) -> Request:
-    """The :class:`Request` a hook's ``request()`` sends (``listing_offset``: the listing rules of a 404)."""
+    """
+    The :class:`Request` a hook's ``request()`` sends (``listing_offset``: the listing rules of a 404).
+
+    :param method: HTTP method.
+    :param path: path below the host, e.g. ``/v1/me/storefront``.
+    :param params: query parameters.
+    :param user_token: send the Music User Token.
+    :param expect_json: decode the body (False for answers without one).
+    :param expect_data: the body must carry a ``data`` list.
+    :param listing_offset: the request is a page of a library listing at this offset (the listing rules of a
+        404), or None.
+    :param json_body: a JSON request body (writes).
+    :param idempotent: False for a write that must not be sent twice blindly.
+    """
     not_found: NotFound = "raise"
     if listing_offset is not None:
         not_found = "empty" if listing_offset == 0 else "retry"
@@ -77,6 +90,15 @@ class AppleMusicHookBase(BaseHook):
         max_retry_seconds: float | None = None,
         max_concurrency: int | None = None,
     ) -> None:
+        """
+        Read nothing yet: the connection is read on first use.
+
+        :param apple_music_conn_id: the ``apple_music`` connection.
+        :param timeout_seconds: per-request timeout; None: the connection's extra, else 30.
+        :param max_attempts: attempts per request; None: the connection's extra, else 8.
+        :param max_retry_seconds: total retry time of one request; None: the connection's extra, else 300.
+        :param max_concurrency: requests in flight at most; None: :attr:`default_max_concurrency`.
+        """
         super().__init__()
         self.apple_music_conn_id = apple_music_conn_id
         self.max_concurrency = validate_concurrency(

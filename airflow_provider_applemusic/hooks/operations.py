@@ -26,13 +26,21 @@ PLAYLISTS_PATH = listing_resource("library-playlists").path
 
 
 def playlist_path(playlist_id: str) -> str:
-    """The path of one library playlist (the id checked)."""
+    """
+    The path of one library playlist (the id checked).
+
+    :param playlist_id: a library playlist id (``p.``).
+    """
     listing_resource("library-playlist-tracks").listing_path(playlist_id)
     return f"{PLAYLISTS_PATH}/{playlist_id}"
 
 
 def first_resource(body: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """The first resource of a fetch's ``data``, or None."""
+    """
+    The first resource of a fetch's ``data``, or None.
+
+    :param body: a decoded answer, or None.
+    """
     data = (body or {}).get("data") or []
     return dict(data[0]) if data else None
 

@@ -79,6 +79,11 @@ class AddToLibraryOperator(AppleMusicBaseOperator):
         self.on_unknown = on_unknown
 
     def execute(self, context: Context) -> dict[str, list[str]]:
+        """
+        Resolve the codes, check the ids and add them; the ids requested, ``{type: [catalog ids]}``.
+
+        :param context: the task's context.
+        """
         codes = {"isrcs": normalize_codes(self.isrcs, "isrcs"), "upcs": normalize_codes(self.upcs, "upcs")}
         wanted = parse_ids(self.ids) if self.ids not in (None, "", {}) or not any(codes.values()) else {}
         validate_language(self.language)

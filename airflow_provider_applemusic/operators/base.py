@@ -79,23 +79,43 @@ class FileOutputMixin(_OperatorMixinBase):
         return location(self.path, self.storage_conn_id)
 
     def writer(self, target: Location) -> ExportWriter:
-        """The atomic writer of ``target`` for this operator's format."""
+        """
+        The atomic writer of ``target`` for this operator's format.
+
+        :param target: the destination.
+        """
         return target.writer(content_type(self.file_format, self.compression))
 
     def refuse_existing(self, target: Location, *, nothing_was: str) -> None:
-        """With ``replace=False``, fail when a file is at ``target`` already."""
+        """
+        With ``replace=False``, fail when a file is at ``target`` already.
+
+        :param target: the destination.
+        :param nothing_was: what the error says was not done, e.g. ``"requested"``.
+        """
         if not self.replace and target.exists():
             raise AppleMusicConfigError(
                 f"{target.uri} already exists and replace=False: nothing was {nothing_was}"
             )
 
     def write(self, writer: ExportWriter, batches: Iterable[list[dict[str, Any]]], resource: str) -> int:
-        """Encode ``batches`` of ``resource`` items and write them with ``writer``; the size."""
+        """
+        Encode ``batches`` of ``resource`` items and write them with ``writer``; the size.
+
+        :param writer: an atomic writer (:meth:`writer`).
+        :param batches: lists of items, in order.
+        :param resource: the resource the items are of (its Parquet schema).
+        """
         chunks = encode(batches, resource, self.file_format, self.compression)
         return writer.write(chunks, replace=self.replace)
 
     def emit_asset_events(self, context: Context, extra: dict[str, Any]) -> None:
-        """Put ``extra`` on the event of every outlet asset."""
+        """
+        Put ``extra`` on the event of every outlet asset.
+
+        :param context: the task's context.
+        :param extra: the extra of each event.
+        """
         events = context.get("outlet_events")
         if events is None:
             return
@@ -107,6 +127,9 @@ class FileOutputMixin(_OperatorMixinBase):
         Record the written file in the state of every outlet asset (key ``applemusic.snapshot``)
         as ``state(what was recorded before, or None)``, once it is committed;
         ``LibraryChangesOperator(snapshot_asset=...)`` reads it.
+
+        :param context: the task's context.
+        :param state: makes the new state from the one recorded before (or None).
         """
         stores = context.get("asset_state_store")
         if stores is None:
@@ -120,5 +143,10 @@ class FileOutputMixin(_OperatorMixinBase):
 
     @staticmethod
     def recorded_snapshot(context: Context, asset: Asset) -> Any:
-        """What an export recorded in the state of ``asset`` (an inlet), or None."""
+        """
+        What an export recorded in the state of ``asset`` (an inlet), or None.
+
+        :param context: the task's context.
+        :param asset: an inlet asset an export writes.
+        """
         return context["asset_state_store"][asset].get(SNAPSHOT_STATE_KEY)

@@ -111,7 +111,11 @@ class LibraryChangesOperator(FileOutputMixin, BaseOperator):
         self.replace = replace
 
     def snapshots(self, context: Context) -> tuple[str | None, str]:
-        """The previous and current snapshot: the arguments, or the asset's recorded state."""
+        """
+        The previous and current snapshot: the arguments, or the asset's recorded state.
+
+        :param context: the task's context.
+        """
         if self.snapshot_asset is None:
             return self.previous, self.current
         state = self.recorded_snapshot(context, self.snapshot_asset)
@@ -124,6 +128,11 @@ class LibraryChangesOperator(FileOutputMixin, BaseOperator):
         return (str(previous) if previous else None), str(state["uri"])
 
     def execute(self, context: Context) -> dict[str, Any]:
+        """
+        Compare the two snapshots and write the change log; its counts and where it is.
+
+        :param context: the task's context.
+        """
         previous, current = self.snapshots(context)
         target = self.destination()
         sources = self._sources(target, previous, current)

@@ -40,7 +40,19 @@ PROGRESS_EVERY_SECONDS = 5.0
 
 @dataclass
 class ExportResult:
-    """What one export wrote."""
+    """
+    What one export wrote.
+
+    :param uri: where the file is.
+    :param resource: the exported resource.
+    :param count: items written.
+    :param bytes: the file's size.
+    :param format: the file format.
+    :param compression: the compression, or None.
+    :param skipped_without_date_added: items left out of a date window for lack of ``dateAdded``.
+    :param pages: pages fetched.
+    :param ids_sha256: a digest of the ids written, in order.
+    """
 
     uri: str
     resource: str
@@ -57,6 +69,8 @@ class ExportResult:
         The asset state after this export, given what was ``recorded`` before (None: nothing):
         ``{"uri", "previous_uri", "count", "ids_sha256"}``. ``previous_uri`` moves only when
         ``uri`` changes, so an export to a fixed path never compares a file with itself.
+
+        :param recorded: the asset state recorded before, or None.
         """
         before = recorded if isinstance(recorded, dict) else {}
         previous_uri = before.get("uri") if before.get("uri") != self.uri else before.get("previous_uri")
@@ -122,6 +136,19 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
     :meth:`export`), pages the resource concurrently, keeps the items of the date window, and
     streams them in the chosen format into the destination's atomic writer. Parameters as
     :class:`AppleMusicExportOperator`.
+    :param resource: a listing of the resource table.
+    :param apple_music_conn_id: the ``apple_music`` connection.
+    :param file_format: ``jsonl``, ``json`` or ``parquet``.
+    :param compression: ``auto``, None, ``gzip``, ``snappy`` or ``zstd``, as the format allows.
+    :param include: relationships to include.
+    :param extend: extended attributes besides the resource's own.
+    :param language: the API's ``l``.
+    :param page_size: items per request; None: the resource's page maximum.
+    :param max_concurrency: pages in flight at once, at most.
+    :param replace: False: fail before any Apple request if the file exists.
+    :param added_after: keep items added at or after this instant.
+    :param added_before: keep items added before this instant.
+    :param playlist_tracks: with ``library-playlists``, each playlist carries all its tracks.
     """
 
     def __init__(
@@ -165,7 +192,12 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         self.playlist_tracks = playlist_tracks
 
     def check_format(self, file_format: Any, compression: Any) -> tuple[str, str | None]:
-        """``file_format`` and ``compression``, checked together (``auto`` resolved)."""
+        """
+        ``file_format`` and ``compression``, checked together (``auto`` resolved).
+
+        :param file_format: the ``file_format`` argument.
+        :param compression: the ``compression`` argument.
+        """
         return resolve_format(file_format, compression)
 
     @property
@@ -174,13 +206,22 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         return {"max_concurrency": self.max_concurrency}
 
     def execute(self, context: Context) -> dict[str, Any]:
+        """
+        Export the listing into the file, atomically; the XCom value (:meth:`xcom_value`).
+
+        :param context: the task's context.
+        """
         result = self.export()
         self.record_snapshot(context, result.snapshot_state)
         self.emit_asset_events(context, result.event_extra())
         return self.xcom_value(result)
 
     def xcom_value(self, result: ExportResult) -> dict[str, Any]:
-        """What ``execute`` returns: the event extra and the count of items without ``dateAdded``."""
+        """
+        What ``execute`` returns: the event extra and the count of items without ``dateAdded``.
+
+        :param result: the export's result.
+        """
         return {**result.event_extra(), "skipped_without_date_added": result.skipped_without_date_added}
 
     def export(self) -> ExportResult:

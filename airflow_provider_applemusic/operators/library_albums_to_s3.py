@@ -101,7 +101,12 @@ class LibraryAlbumsToS3Operator(ListingExportBaseOperator):
         self.encrypt = encrypt
 
     def check_format(self, file_format: Any, compression: Any) -> tuple[str, str | None]:
-        """JSON Lines or one JSON array, plain or gzipped (no Parquet, no ``auto``)."""
+        """
+        JSON Lines or one JSON array, plain or gzipped (no Parquet, no ``auto``).
+
+        :param file_format: the ``file_format`` argument.
+        :param compression: the ``compression`` argument.
+        """
         if file_format not in ("jsonl", "json"):
             raise AppleMusicConfigError(f"file_format must be one of jsonl, json, got {file_format!r}")
         if compression not in (None, "gzip"):
@@ -137,7 +142,11 @@ class LibraryAlbumsToS3Operator(ListingExportBaseOperator):
         return S3Location(bucket, key, self.aws_conn_id, encrypt=self.encrypt)
 
     def xcom_value(self, result: ExportResult) -> dict[str, Any]:
-        """``{"s3_uri", "album_count", "pages", "skipped_without_date_added", "bytes"}``."""
+        """
+        ``{"s3_uri", "album_count", "pages", "skipped_without_date_added", "bytes"}``.
+
+        :param result: the export's result.
+        """
         return {
             "s3_uri": result.uri,
             "album_count": result.count,
@@ -151,6 +160,8 @@ class LibraryAlbumsToS3Operator(ListingExportBaseOperator):
         Lineage for OpenLineage: the user's library on the API host in, the S3 object out.
 
         OpenLineage is imported here only: the provider works without it.
+
+        :param task_instance: the finished task instance.
         """
         from airflow.providers.common.compat.openlineage.facet import Dataset
         from airflow.providers.openlineage.extractors import OperatorLineage

@@ -34,7 +34,11 @@ EXTENSIONS = {"jsonl": "jsonl", "parquet": "parquet"}
 
 
 def file_name(run_id: str) -> str:
-    """A run id as a file name: characters other than letters, digits, ``.``, ``_``, ``-`` become ``_``."""
+    """
+    A run id as a file name: characters other than letters, digits, ``.``, ``_``, ``-`` become ``_``.
+
+    :param run_id: the DAG run's id.
+    """
     return re.sub(r"[^A-Za-z0-9._-]", "_", run_id)
 
 
@@ -117,13 +121,23 @@ class ListeningHistoryOperator(FileOutputMixin, AppleMusicBaseOperator):
         self.replace = True
 
     def ledger_file(self, day: dt.date, run_id: str) -> Location:
-        """Where the run's file goes: ``<path>/date=YYYY-MM-DD/<run id>.<ext>``."""
+        """
+        Where the run's file goes: ``<path>/date=YYYY-MM-DD/<run id>.<ext>``.
+
+        :param day: the UTC day of the run.
+        :param run_id: the DAG run's id.
+        """
         name = f"date={day.isoformat()}/{file_name(run_id)}.{EXTENSIONS[self.file_format]}"
         if isinstance(self.path, str):
             return location(f"{self.path.rstrip('/')}/{name}", self.storage_conn_id)
         return location(self.path / name, self.storage_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        """
+        Read the recent plays, append the new ones to the ledger and move its state; the count and the file.
+
+        :param context: the task's context.
+        """
         now = dt.datetime.now(dt.timezone.utc)
         run_id = str(context.get("run_id") or f"manual__{now.isoformat(timespec='seconds')}")
         dag_run = context.get("dag_run")

@@ -49,7 +49,11 @@ def _is_maybe_applied(err: AppleMusicError) -> bool:
 
 
 def playlist_entries(tracks: Iterable[Mapping[str, Any]]) -> list[Entry]:
-    """A playlist's tracks as entries, in order, repeats kept: ``(library id, catalog id)``."""
+    """
+    A playlist's tracks as entries, in order, repeats kept: ``(library id, catalog id)``.
+
+    :param tracks: the playlist's tracks as the service lists them.
+    """
     return [(str(track.get("id")), catalog_id_of(track)) for track in tracks]
 
 
@@ -57,6 +61,9 @@ def holds(entry: Entry, song: str) -> bool:
     """
     Whether a playlist entry is ``song``: a library song id is the entry's own id, a catalog
     song id the catalog id behind it (the service adds a catalog song as a library song).
+
+    :param entry: a playlist entry, ``(library id, catalog id)``.
+    :param song: a library song id (``i.``) or a catalog song id.
     """
     return song == (entry[0] if track_type(song) == "library-songs" else entry[1])
 
@@ -68,6 +75,9 @@ def landed(tail: Sequence[Entry], sent: Sequence[str]) -> int | None:
     the next song sent, or a later one (the service skips ids it cannot add); the count runs to
     the song of the last entry. None: the entries are not the songs sent (the playlist was
     changed by someone else).
+
+    :param tail: the entries past the playlist's length before the append.
+    :param sent: the song ids sent, in order.
     """
     position = 0
     for entry in tail:
@@ -223,6 +233,11 @@ class CreateLibraryPlaylistOperator(_PlaylistOperator):
         self.appearance_timeout = validate_seconds(appearance_timeout, param="appearance_timeout")
 
     def execute(self, context: Context) -> dict[str, Any]:
+        """
+        Create the playlist (or reuse it) and append what it lacks.
+
+        :param context: the task's context.
+        """
         if not isinstance(self.name, str) or not self.name.strip():
             raise AppleMusicConfigError(f"name must be a non-empty string, got {self.name!r}")
         songs = self.songs()
@@ -334,6 +349,11 @@ class AddTracksToPlaylistOperator(_PlaylistOperator):
         self.playlist_id = playlist_id
 
     def execute(self, context: Context) -> dict[str, Any]:
+        """
+        Append the songs the playlist lacks, reading it back after an uncertain failure.
+
+        :param context: the task's context.
+        """
         songs = self.songs()
         self.hook.validate()
         playlist = self.hook.get_library_playlist(str(self.playlist_id))

@@ -83,6 +83,11 @@ class LibraryItemsSensor(AppleMusicBaseOperator, BaseSensorOperator):
         return sensor_condition(self.ids, self.playlist_id)
 
     def poke(self, context: Context) -> PokeReturnValue:
+        """
+        Look once: done with the library ids when every wanted item is there.
+
+        :param context: the task's context.
+        """
         condition = self._condition()
         validate_storefront(self.storefront)
         try:
@@ -102,6 +107,11 @@ class LibraryItemsSensor(AppleMusicBaseOperator, BaseSensorOperator):
         return self._condition().timeout_message(self.timeout, missing)
 
     def execute(self, context: Context) -> Any:
+        """
+        Poke once, then wait here or on the triggerer (``deferrable``).
+
+        :param context: the task's context.
+        """
         if not self.deferrable:
             try:
                 return super().execute(context)
@@ -150,7 +160,12 @@ class LibraryItemsSensor(AppleMusicBaseOperator, BaseSensorOperator):
             raise
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
-        """Resume after the trigger: return the library ids, or fail naming what is missing."""
+        """
+        Resume after the trigger: return the library ids, or fail naming what is missing.
+
+        :param context: the task's context.
+        :param event: the trigger's event.
+        """
         status = event.get("status")
         if status == "success":
             self.log.info("All items are in the library: %s", event["found"])

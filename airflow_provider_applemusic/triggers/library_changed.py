@@ -110,7 +110,11 @@ class LibraryChangedTrigger(WatchedStateMixin, BaseEventTrigger):
         return f"{STATE_KEY_PREFIX}:{hashlib.sha256(identity).hexdigest()[:16]}"
 
     async def fingerprint(self, hook: AppleMusicAsyncHook) -> dict[str, Any]:
-        """Read the library's fingerprint: totals and first ids per resource, newest additions."""
+        """
+        Read the library's fingerprint: totals and first ids per resource, newest additions.
+
+        :param hook: the hook of the watched connection.
+        """
         totals: dict[str, int | None] = {}
         first: dict[str, str | None] = {}
         for resource in self.resources:
@@ -152,17 +156,31 @@ class LibraryChangedTrigger(WatchedStateMixin, BaseEventTrigger):
 
 
 def summary(fingerprint: dict[str, Any]) -> str:
-    """The totals of a fingerprint, for a log line."""
+    """
+    The totals of a fingerprint, for a log line.
+
+    :param fingerprint: a fingerprint (:meth:`LibraryChangedTrigger.fingerprint`).
+    """
     return ", ".join(f"{name} {total}" for name, total in fingerprint["totals"].items())
 
 
 def newly_added(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """The newest ids seen now that were not among the newest before."""
+    """
+    The newest ids seen now that were not among the newest before.
+
+    :param before: the previous fingerprint.
+    :param after: the current fingerprint.
+    """
     return [item for item in after["newest"] if item not in before["newest"]]
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """What differs between two fingerprints, in words."""
+    """
+    What differs between two fingerprints, in words.
+
+    :param before: the previous fingerprint.
+    :param after: the current fingerprint.
+    """
     said = [
         f"{name} {before['totals'].get(name)} -> {total}"
         for name, total in after["totals"].items()
@@ -180,7 +198,13 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 
 def event_payload(resources: Sequence[str], before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """The event: what was seen before and now (totals, newest ids), and when."""
+    """
+    The event: what was seen before and now (totals, newest ids), and when.
+
+    :param resources: the watched resources.
+    :param before: the previous fingerprint.
+    :param after: the current fingerprint.
+    """
     return {
         "resources": list(resources),
         "totals": after["totals"],

@@ -5,7 +5,7 @@ The deployment tier: real Airflow components as subprocesses, started once per s
 run with a temporary ``AIRFLOW_HOME``, LocalExecutor and SQLite; the Apple Music emulator and
 moto's S3 server run on loopback in this process. Tests drive the deployment as a user does:
 through ``/api/v2`` and the ``airflow`` CLI. DAG files: copies of ``example_dags/*.py``, the
-files in ``tests/system/deployment/dags/`` and the README's hook example; later tiers add theirs to
+files in ``tests/system/deployment/dags/`` and the hook example of ``docs/hook.md``; later tiers add theirs to
 ``DAG_SOURCES``.
 """
 
@@ -69,11 +69,11 @@ def accepts_connections(port: int) -> bool:
 
 
 def readme_hook_example() -> str:
-    """The README's hook example (the first python block under "Using the hook")."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Using the hook", 1)[1]
+    """The docs' hook example (the first python block under "Using the hook" in ``docs/hook.md``)."""
+    page = (ROOT / "docs" / "hook.md").read_text(encoding="utf-8")
+    section = page.split("## Using the hook", 1)[1]
     match = re.search(r"```python\n(.*?)```", section, re.S)
-    assert match, "README has no python block under 'Using the hook'"
+    assert match, "docs/hook.md has no python block under 'Using the hook'"
     return match.group(1)
 
 

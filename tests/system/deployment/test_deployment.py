@@ -144,9 +144,10 @@ def launched(deployment: Deployment) -> Iterator[Launched]:
     deployment.wait_for_dags(EXPORT, ADD_AND_WAIT, CONSUMER, HOOK_EXAMPLE, SOFT_FAIL, FAIL)
     assert UNKNOWN_ID not in deployment.emulator.catalog_ids("albums")
     assert UNKNOWN_ID not in deployment.emulator.catalog_ids("albums", in_library=True)
-    # the README's backfills, listed before any run exists (a dry run leaves out taken days)
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    readme_backfills = re.findall(rf"airflow backfill create --dag-id {EXPORT}[^\n`]*", readme)
+    # the backfills of docs/daily-exports.md, listed before any run exists (a dry run leaves out
+    # taken days)
+    page = (ROOT / "docs" / "daily-exports.md").read_text(encoding="utf-8")
+    readme_backfills = re.findall(rf"airflow backfill create --dag-id {EXPORT}[^\n`]*", page)
     dry_runs = [deployment.cli(*command.split()[1:], "--dry-run") for command in readme_backfills]
     backfill_output = deployment.cli(
         "backfill", "create", "--dag-id", EXPORT, "--from-date", BACKFILL_FROM, "--to-date", BACKFILL_TO
@@ -260,7 +261,7 @@ def test_run_without_a_logical_date_exports_the_day_before_it_to_its_own_file(
 
 
 def test_readme_march_backfill_exports_march(deployment: Deployment, launched: Launched) -> None:
-    assert launched.readme_backfills, "the README shows no backfill of the export"
+    assert launched.readme_backfills, "docs/daily-exports.md shows no backfill of the export"
     march = [f"2024-03-{day:02d}" for day in range(1, 32)]
     for command, output in zip(launched.readme_backfills, launched.dry_runs, strict=True):
         # the dry run's table: one row per run, its logical date first (the day it exports)

@@ -52,3 +52,15 @@ def test_add_and_wait_default_ids_are_in_the_demo_emulators_catalog() -> None:
     ).stdout.splitlines()
     for kind, ids in defaults.items():
         assert {f"{kind}\t{catalog_id}" for catalog_id in ids} <= set(listed)
+
+
+def test_recent_plays_dag_is_scheduled_on_the_asset_its_trigger_watches() -> None:
+    from airflow_provider_applemusic.triggers.recently_played import RecentlyPlayedTrigger
+
+    module = _import_example("applemusic_on_recent_plays")
+    [watcher] = module.RECENTLY_PLAYED.watchers
+    assert isinstance(watcher.trigger, RecentlyPlayedTrigger)
+    assert watcher.trigger.apple_music_conn_id == "apple_music_default"
+    assert list(module.dag.timetable.asset_condition.objects) == [module.RECENTLY_PLAYED]
+    [task] = module.dag.tasks
+    assert task.ledger != module.RECENTLY_PLAYED
