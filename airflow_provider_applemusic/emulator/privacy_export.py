@@ -178,14 +178,14 @@ def _iso(ms: int) -> str:
 class _Generator:
     """Listening scenarios on three devices, as rows and ground truth."""
 
-    def __init__(self, variant: str, seed: int, rows: int, keep_truth: bool) -> None:
+    def __init__(self, variant: str, seed: int, rows: int, keep_truth: bool, tracks: int | None) -> None:
         self.variant = variant
         self.columns = set(HEADERS[variant])
         self.rng = random.Random(f"privacy-export:{seed}:{variant}")
         self.target = rows
         self.keep_truth = keep_truth
         self.truth = ExportTruth()
-        self.tracks = self._catalog(max(40, rows // 25))
+        self.tracks = self._catalog(tracks or max(40, rows // 25))
         self.clock = int(dt.datetime(2019, 1, 1, tzinfo=dt.timezone.utc).timestamp() * 1000)
         self.free_at = [self.clock] * len(DEVICES)
         #: (local day YYYYMMDD, catalog id) -> [play count, skip count, ms, description, title]
@@ -485,6 +485,7 @@ def write_privacy_export(
     seed: int = 7,
     malformed: int = 0,
     keep_truth: bool = True,
+    tracks: int | None = None,
 ) -> PrivacyExport:
     """
     Write a privacy export under ``folder`` and return where it is and what it holds.
@@ -498,12 +499,15 @@ def write_privacy_export(
     :param seed: the seed of everything drawn.
     :param malformed: cut rows to put among the others.
     :param keep_truth: list the plays (off for very large exports: the counts stay).
+    :param tracks: the size of the catalog drawn from (None: a 25th of ``rows``, at least 40).
+        The same seed, variant and catalog give the same listening: an export of more rows is
+        a newer export of the same history (the same rows, then more).
     """
     if variant not in HEADERS:
         raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
     if container not in CONTAINERS:
         raise ValueError(f"container must be one of {', '.join(CONTAINERS)}, got {container!r}")
-    generator = _Generator(variant, seed, rows, keep_truth)
+    generator = _Generator(variant, seed, rows, keep_truth, tracks)
     staging = tempfile.mkdtemp(prefix=".staging-", dir=folder)
     activity = os.path.join(staging, PLAY_ACTIVITY)
     daily = os.path.join(staging, DAILY_TRACKS)
