@@ -181,7 +181,10 @@ class _Generator:
     def __init__(self, variant: str, seed: int, rows: int, keep_truth: bool, tracks: int | None) -> None:
         self.variant = variant
         self.columns = set(HEADERS[variant])
-        self.rng = random.Random(f"privacy-export:{seed}:{variant}")
+        #: draws the listening (the same whatever the variant: a newer export of the same history)
+        self.rng = random.Random(f"privacy-export:{seed}")
+        #: draws the values of the other columns and the event ids
+        self.filler = random.Random(f"privacy-export-filler:{seed}:{variant}")
         self.target = rows
         self.keep_truth = keep_truth
         self.truth = ExportTruth()
@@ -224,7 +227,7 @@ class _Generator:
 
     def rows(self, malformed: int) -> Iterator[dict[str, str] | str]:
         """Rows (by column name) until the target is reached; a ``str`` is a malformed line."""
-        bad = sorted(self.rng.sample(range(1, self.target), min(malformed, self.target - 1)))
+        bad = sorted(self.filler.sample(range(1, self.target), min(malformed, self.target - 1)))
         emitted = 0
         while emitted < self.target:
             for row in self._scenario():
@@ -256,7 +259,7 @@ class _Generator:
     def _full(self, device: int, track: Track, start: int) -> list[dict[str, str]]:
         media = track.duration_ms or self.rng.choice([45_000, 20_000])
         play = media
-        rows = [self._start_row(device, track, start)] if self.has_types and self.rng.random() < 0.5 else []
+        rows = [self._start_row(device, track, start)] if self.rng.random() < 0.5 and self.has_types else []
         stuck = self.rng.random() < 0.03 and track.duration_ms
         reported = media * 40 if stuck else play
         rows.append(self._row(device, track, start + play, reported, "NATURAL_END_OF_TRACK"))
@@ -350,7 +353,7 @@ class _Generator:
         media_type: str = "AUDIO",
         scrub: bool = False,
     ) -> dict[str, str]:
-        rng = self.rng
+        rng = self.filler
         name, offset = DEVICES[device]
         kind = event_type if self.has_types else ""
         media = "" if track.duration_ms is None else str(track.duration_ms)
@@ -429,10 +432,10 @@ class _Generator:
     def daily_rows(self) -> Iterator[list[str]]:
         """The daily-tracks rows: one per (local day, track), with counts."""
         for (day, catalog_id), (plays, skips, ms, description, _) in sorted(self.daily.items()):
-            hours = f"{self.rng.randint(0, 23)}, {self.rng.randint(0, 23)}"
+            hours = f"{self.filler.randint(0, 23)}, {self.filler.randint(0, 23)}"
             yield [
                 "USA", catalog_id, "AUDIO", day, hours, str(ms), "NATURAL_END_OF_TRACK", "ORIGINATING_DEVICE",
-                str(plays), str(skips), "false", self.rng.choice([catalog_id, "N/A"]), description,
+                str(plays), str(skips), "false", self.filler.choice([catalog_id, "N/A"]), description,
             ]  # fmt: skip
 
     def resolve_truth(self) -> None:

@@ -4,18 +4,19 @@ The import's scratch space on disk (SQLite): segments sorted, daily tracks looke
 A lifetime export is hundreds of MB; what the import must hold at once (every segment, to sort
 it by device and time; every daily-tracks row; every play id already in the ledger) goes to a
 temporary SQLite file whose page cache is bounded (:data:`CACHE_KIB`), so memory stays flat
-whatever the size. Also here: the play ids of a ledger file (:func:`ledger_play_ids`).
+whatever the size. Also here: the keys of the plays of a ledger file (:func:`ledger_keys`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_applemusic.api.listens import Segment
+from airflow_provider_applemusic.api.listens import SOURCE, Segment
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -33,8 +34,9 @@ CREATE TABLE segments (
     play_ms INTEGER, media_ms INTEGER, end_reason TEXT, event_id TEXT, artist TEXT, media_type TEXT
 );
 CREATE TABLE daily (title TEXT, day TEXT, artist TEXT, catalog_id TEXT);
-CREATE TABLE plays (play_id TEXT PRIMARY KEY, day TEXT, played_at INTEGER, row TEXT) WITHOUT ROWID;
+CREATE TABLE plays (play_id TEXT PRIMARY KEY, day TEXT, played_at TEXT, natural TEXT, row TEXT) WITHOUT ROWID;
 CREATE TABLE known (play_id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE known_natural (natural TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
 
@@ -113,12 +115,13 @@ class PlayStore:
         before = self.db.total_changes
         with self.db:
             self.db.executemany(
-                "INSERT OR IGNORE INTO plays VALUES (?,?,?,?)",
+                "INSERT OR IGNORE INTO plays VALUES (?,?,?,?,?)",
                 [
                     (
                         row["play_id"],
                         row["played_at"][:10],
                         row["played_at"],
+                        natural_key(dt.datetime.fromisoformat(row["played_at"]), row["name"]),
                         json.dumps(row, ensure_ascii=False),
                     )
                     for row in plays
@@ -130,35 +133,78 @@ class PlayStore:
         """The days (UTC) the plays kept began on, in order."""
         return [day for (day,) in self.db.execute("SELECT DISTINCT day FROM plays ORDER BY day")]
 
-    def add_known(self, play_ids: Iterable[str]) -> None:
-        """Record play ids already in the ledger."""
+    def add_known(self, keys: Iterable[tuple[str, str | None]]) -> None:
+        """Record plays already in the ledger: ``(play id, natural key or None)``."""
         with self.db:
-            self.db.executemany("INSERT OR IGNORE INTO known VALUES (?)", ((i,) for i in play_ids))
+            for play_id, natural in keys:
+                self.db.execute("INSERT OR IGNORE INTO known VALUES (?)", (play_id,))
+                if natural is not None:
+                    self.db.execute("INSERT OR IGNORE INTO known_natural VALUES (?)", (natural,))
 
-    def new_plays(self, day: str) -> tuple[list[dict[str, Any]], int]:
-        """The plays of ``day`` not in the ledger yet, by time; and how many were."""
-        rows = self.db.execute(
-            "SELECT row, play_id IN (SELECT play_id FROM known) FROM plays WHERE day = ?"
-            " ORDER BY played_at, play_id",
-            (day,),
-        ).fetchall()
-        return [json.loads(row) for row, known in rows if not known], sum(known for _, known in rows)
+    def new_plays(self) -> Iterator[tuple[str, list[dict[str, Any]], int]]:
+        """
+        Day by day (UTC, in order): the day, its plays not in the ledger yet (by time), and how
+        many of its plays were. One pass over the plays, one day held at a time.
+        """
+        cursor = self.db.execute(
+            "SELECT p.day, p.row, k.play_id IS NOT NULL OR n.natural IS NOT NULL FROM plays p"
+            " LEFT JOIN known k USING (play_id) LEFT JOIN known_natural n USING (natural)"
+            " ORDER BY p.day, p.played_at, p.play_id"
+        )
+        for day, group in itertools.groupby(cursor, key=lambda row: row[0]):
+            rows, known = [], 0
+            for _, row, is_known in group:
+                if is_known:
+                    known += 1
+                else:
+                    rows.append(json.loads(row))
+            yield day, rows, known
 
 
-def ledger_play_ids(path: str) -> Iterator[str]:
-    """The ``play_id`` of each row of a ledger file on this machine (JSON Lines or Parquet)."""
+def natural_key(played_at: dt.datetime, name: Any) -> str:
+    """
+    A privacy-export play's other key: its start (ms) and song name. An export without
+    ``Event ID`` gives other play ids than a newer one with them; the start and the song stay.
+    """
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    return f"{(played_at.astimezone(dt.timezone.utc) - epoch) // dt.timedelta(milliseconds=1)}|{name}"
+
+
+def ledger_keys(path: str) -> Iterator[tuple[str, str | None]]:
+    """
+    ``(play_id, natural key)`` of each row of a ledger file on this machine (JSON Lines or
+    Parquet); the natural key (:func:`natural_key`) of ``privacy-export`` rows only, else None.
+    """
     with open(path, "rb") as raw:
         head = raw.read(4)
     if head == b"PAR1":
-        import pyarrow.parquet as pq
-
-        parquet = pq.ParquetFile(path)
-        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=["play_id"]):
-            yield from (value for value in batch.column(0).to_pylist() if isinstance(value, str))
+        yield from _parquet_keys(path)
         return
     with open(path, encoding="utf-8") as lines:
         for line in lines:
             if line.strip():
-                value = json.loads(line).get("play_id")
-                if isinstance(value, str):
-                    yield value
+                yield from _keys(json.loads(line))
+
+
+def _keys(row: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
+    play_id = row.get("play_id")
+    if not isinstance(play_id, str):
+        return
+    played_at = row.get("played_at")
+    if isinstance(played_at, str) and row.get("source") == SOURCE:
+        yield play_id, natural_key(dt.datetime.fromisoformat(played_at), row.get("name"))
+    else:
+        yield play_id, None
+
+
+def _parquet_keys(path: str) -> Iterator[tuple[str, str | None]]:
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path)
+    wanted = [c for c in ("play_id", "played_at", "name", "source") if c in parquet.schema_arrow.names]
+    for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted):
+        for row in batch.to_pylist():
+            played_at = row.get("played_at")
+            if isinstance(played_at, dt.datetime):
+                row["played_at"] = played_at.isoformat()
+            yield from _keys(row)

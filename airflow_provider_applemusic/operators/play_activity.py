@@ -28,7 +28,7 @@ from airflow_provider_applemusic.files.play_activity import (
     is_export_file,
     play_activity_rows,
 )
-from airflow_provider_applemusic.files.play_store import PlayStore, ledger_play_ids
+from airflow_provider_applemusic.files.play_store import PlayStore, ledger_keys
 from airflow_provider_applemusic.files.snapshots import local_copy
 from airflow_provider_applemusic.operators.base import (
     DEFAULT_CONN_ID,
@@ -186,7 +186,7 @@ class PlayActivityImportOperator(FileOutputMixin, AppleMusicBaseOperator):
                     self._stage(found, store, counts, skipped)
                 self._find_plays(store, counts, skipped)
                 self._known(store, base, run_id)
-                result = self._write_days(store, run_id, counts)
+                result = self._write_days(store, run_id)
             finally:
                 store.close()
         result.update(
@@ -282,13 +282,13 @@ class PlayActivityImportOperator(FileOutputMixin, AppleMusicBaseOperator):
             if not is_play(listen, self.rule):
                 skipped["not_a_play"] += listen.segments
                 continue
-            first = listen.first
             row = ledger_row(listen, None, None)
+            day = row["played_at"][:10]
             catalog_id, artist = pick_catalog_id(
-                store.daily_candidates(row["played_at"][:10], first.song), row["played_at"][:10], first.artist
+                store.daily_candidates(day, listen.first.song), day, listen.first.artist
             )
             if catalog_id is not None:
-                row = ledger_row(listen, catalog_id, artist)
+                row.update(id=catalog_id, catalog_id=catalog_id, artist_name=row["artist_name"] or artist)
                 counts["with_catalog_id"] += 1
             counts["joined"] += listen.segments > 1
             batch.append(row)
@@ -307,15 +307,14 @@ class PlayActivityImportOperator(FileOutputMixin, AppleMusicBaseOperator):
             if match is None or match[1] not in days or match[2] == own:
                 continue
             with local_copy(remote) as local:
-                store.add_known(ledger_play_ids(local))
+                store.add_known(ledger_keys(local))
             read += 1
         self.log.info("Read the play ids of %d ledger files in the %d days touched", read, len(days))
 
-    def _write_days(self, store: PlayStore, run_id: str, counts: Counter[str]) -> dict[str, Any]:
+    def _write_days(self, store: PlayStore, run_id: str) -> dict[str, Any]:
         """Write the new plays of each day to its file; what was written."""
         files = written = known = 0
-        for day in store.days():
-            rows, already = store.new_plays(day)
+        for day, rows, already in store.new_plays():
             known += already
             if not rows:
                 continue
