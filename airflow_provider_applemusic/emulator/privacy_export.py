@@ -168,6 +168,8 @@ class PrivacyExport:
     truth: ExportTruth
     variant: str
     container: str
+    #: the size of ``Apple Music Play Activity.csv``, uncompressed
+    activity_bytes: int = 0
 
 
 def _iso(ms: int) -> str:
@@ -521,17 +523,18 @@ def write_privacy_export(
         _write_csv(out, DAILY_HEADER, generator.daily_rows(), named=False)
     with open(library, "w", encoding="utf-8") as out:
         out.write('[{"Title": "Intro", "Artist": "Blue Rivers"}]')
+    size = os.path.getsize(activity)
     if container == "csv":
         for play in generator.truth.plays:
             play["catalog_id"] = None
         target = os.path.join(folder, PLAY_ACTIVITY)
         shutil.move(activity, target)
         shutil.rmtree(staging)
-        return PrivacyExport(target, [target], generator.truth, variant, container)
+        return PrivacyExport(target, [target], generator.truth, variant, container, size)
     generator.resolve_truth()
     source, files = _package(folder, staging, container, variant)
     shutil.rmtree(staging)
-    return PrivacyExport(source, files, generator.truth, variant, container)
+    return PrivacyExport(source, files, generator.truth, variant, container, size)
 
 
 def _package(folder: str, staging: str, container: str, variant: str) -> tuple[str, list[str]]:
@@ -592,6 +595,7 @@ def truth_summary(export: PrivacyExport) -> dict[str, Any]:
         "source": export.source,
         "variant": export.variant,
         "container": export.container,
+        "activity_bytes": export.activity_bytes,
         "rows": truth.rows,
         "plays": truth.play_count,
         "skipped": dict(sorted(truth.skipped.items())),
