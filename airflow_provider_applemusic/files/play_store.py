@@ -88,14 +88,17 @@ class PlayStore:
         self._daily.clear()
 
     def sorted_segments(self) -> Iterator[Segment]:
-        """Every segment kept, by device, then start, then end, then file order."""
+        """Every segment kept, by device, then start, then end, then file order (a repeated row once)."""
         self._flush()
         cursor = self.db.execute(
             "SELECT device, song, album, end_ms, play_ms, media_ms, end_reason, event_id, artist,"
             " media_type FROM segments ORDER BY device, start, end_ms, seq"
         )
+        previous = None
         for row in cursor:
-            yield Segment(*row)
+            if row != previous:  # the same row read twice (an export given twice) counts once
+                yield Segment(*row)
+            previous = row
 
     def daily_candidates(self, day: str, title: str) -> list[tuple[str, str | None, str]]:
         """Daily-tracks rows ``(catalog id, artist, day)`` of ``title`` on ``day`` or a day either side."""

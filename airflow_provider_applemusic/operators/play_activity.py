@@ -166,10 +166,8 @@ class PlayActivityImportOperator(FileOutputMixin, AppleMusicBaseOperator):
         now = dt.datetime.now(dt.timezone.utc)
         run_id = str(context.get("run_id") or f"manual__{now.isoformat(timespec='seconds')}")
         self.ledger_file("2000-01-01", run_id)  # checks path before anything is read
-        base = location(str(self.path).rstrip("/"), self.storage_conn_id)
-        source = location(
-            str(self.source).rstrip("/"), self.source_conn_id or self.storage_conn_id, param="source"
-        )
+        base = location(_folder(self.path), self.storage_conn_id)
+        source = location(_folder(self.source), self.source_conn_id or self.storage_conn_id, param="source")
         counts: Counter[str] = Counter()
         skipped: Counter[str] = Counter()
         with tempfile.TemporaryDirectory(prefix="applemusic-import-") as tmp:
@@ -322,3 +320,8 @@ class PlayActivityImportOperator(FileOutputMixin, AppleMusicBaseOperator):
             files += 1
             written += len(rows)
         return {"files": files, "plays_written": written, "already_in_ledger": known}
+
+
+def _folder(path: Any) -> Any:
+    """A URL without its trailing ``/`` (a folder is listed, not opened); an ``ObjectStoragePath`` as is."""
+    return path.strip().rstrip("/") if isinstance(path, str) else path

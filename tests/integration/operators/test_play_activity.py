@@ -258,3 +258,15 @@ def test_bad_arguments_are_refused_at_construction(kwargs: dict[str, Any], messa
     }
     with pytest.raises(AppleMusicConfigError, match=message):
         PlayActivityImportOperator(**arguments)
+
+
+def test_an_export_given_twice_in_one_folder_gives_each_play_once(tmp_path: pathlib.Path) -> None:
+    root = tmp_path / "download"
+    root.mkdir()
+    export = write_privacy_export(str(root), rows=700, variant="2019-08", container="zip")
+    assert (root / "export").is_dir()  # the zip, and beside it the same files extracted
+    result = _import(str(root), str(tmp_path / "ledger"))
+    rows = _ledger(tmp_path / "ledger")
+    assert sorted(_key(row) for row in rows) == sorted(_key(play) for play in export.truth.plays)
+    assert result["rows_read"] == 2 * export.truth.rows
+    assert result["plays_written"] == export.truth.play_count
