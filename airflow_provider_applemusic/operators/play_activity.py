@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import re
 import tempfile
-from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_applemusic.api.listens import (
-    JOIN_END_REASONS,
-    PlayRule,
-    is_play,
-    join,
-    ledger_row,
-    pick_catalog_id,
-)
+from airflow_provider_applemusic.api.listens import JOIN_END_REASONS, PlayRule
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
 from airflow_provider_applemusic.files.formats import resolve_format
 from airflow_provider_applemusic.files.location import location
-from airflow_provider_applemusic.files.play_activity import (
-    PLAY_ACTIVITY,
-    daily_tracks_rows,
-    describe,
-    export_files,
-    is_export_file,
-    play_activity_rows,
-)
-from airflow_provider_applemusic.files.play_store import PlayStore, ledger_keys
-from airflow_provider_applemusic.files.snapshots import local_copy
+from airflow_provider_applemusic.files.play_activity import PLAY_ACTIVITY, describe, export_files
+from airflow_provider_applemusic.files.play_import import PlayImport, fetch_source
+from airflow_provider_applemusic.files.play_store import PlayStore
 from airflow_provider_applemusic.operators.base import (
     DEFAULT_CONN_ID,
     AppleMusicBaseOperator,
@@ -38,19 +21,11 @@ from airflow_provider_applemusic.operators.base import (
 from airflow_provider_applemusic.operators.listening_history import EXTENSIONS, LEDGER_FORMATS, file_name
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
     from airflow.sdk import Context
 
     from airflow_provider_applemusic.files.location import Location
-    from airflow_provider_applemusic.files.play_activity import ExportFile
-
-#: a ledger file: ``.../date=YYYY-MM-DD/<name>.<ext>``
-LEDGER_FILE = re.compile(r"/date=(\d{4}-\d{2}-\d{2})/([^/]+)\.(jsonl|parquet)$")
-#: malformed rows named in the log, per file (all are counted)
-MALFORMED_SHOWN = 10
-#: plays kept at a time
-PLAYS_BATCH = 2_000
 
 
 class PlayActivityImportOperator(FileOutputMixin, AppleMusicBaseOperator):
@@ -168,12 +143,11 @@ class PlayActivityImportOperator(FileOutputMixin, AppleMusicBaseOperator):
         self.ledger_file("2000-01-01", run_id)  # checks path before anything is read
         base = location(_folder(self.path), self.storage_conn_id)
         source = location(_folder(self.source), self.source_conn_id or self.storage_conn_id, param="source")
-        counts: Counter[str] = Counter()
-        skipped: Counter[str] = Counter()
         with tempfile.TemporaryDirectory(prefix="applemusic-import-") as tmp:
             store = PlayStore(tmp)
+            work = PlayImport(store, self.rule, self.log)
             try:
-                with export_files(self._fetch(source, tmp)) as found:
+                with export_files(fetch_source(source, tmp)) as found:
                     self.log.info("Export files found in %s: %s", source.uri, describe(found))
                     if not any(f.kind == "play_activity" for f in found):
                         raise AppleMusicConfigError(
@@ -181,133 +155,21 @@ class PlayActivityImportOperator(FileOutputMixin, AppleMusicBaseOperator):
                             "the Apple Music activity (request 'Apple Media Services information' at "
                             "privacy.apple.com)"
                         )
-                    self._stage(found, store, counts, skipped)
-                self._find_plays(store, counts, skipped)
-                self._known(store, base, run_id)
+                    work.read(found)
+                work.find_plays()
+                work.record_known(base, file_name(run_id))
                 result = self._write_days(store, run_id)
             finally:
                 store.close()
-        result.update(
-            path=base.uri,
-            rows_read=counts["rows_read"],
-            plays_found=counts["plays_found"],
-            skipped=dict(sorted(skipped.items())),
-            daily_tracks={"rows": counts["daily_rows"], "malformed": counts["daily_malformed"]},
-            with_catalog_id=counts["with_catalog_id"],
-            format=self.file_format,
-            rule=self.rule.as_dict(),
-        )
+        result.update(path=base.uri, **work.summary(), format=self.file_format, rule=self.rule.as_dict())
         self.log.info(
             "%d rows read; %d plays found (%d of several segments, %d with a catalog id); %d already "
             "in the ledger; %d written in %d files; rows skipped by reason: %s",
-            result["rows_read"], result["plays_found"], counts["joined"], result["with_catalog_id"],
+            result["rows_read"], result["plays_found"], work.counts["joined"], result["with_catalog_id"],
             result["already_in_ledger"], result["plays_written"], result["files"], result["skipped"],
         )  # fmt: skip
         self.emit_asset_events(context, result)
         return result
-
-    def _fetch(self, source: Location, tmp: str) -> list[tuple[str, str]]:
-        """The source on this machine: ``(local path, name)`` of the file, or of each export file under it."""
-        if source.local_path is not None:
-            if not os.path.exists(source.local_path):
-                raise AppleMusicConfigError(f"source: nothing at {source.uri}")
-            return [(source.local_path, source.uri)]
-        listed = source.files_under()
-        files = [f for f in listed if is_export_file(f.uri)]
-        if listed and not files:
-            names = ", ".join(f.uri for f in listed[:20])
-            raise AppleMusicConfigError(
-                f"source: no zip and no export CSV under {source.uri} (found: {names})"
-            )
-        if not files:
-            if not source.exists():
-                raise AppleMusicConfigError(f"source: no {source.noun} at {source.uri}")
-            files = [source]
-        fetched = []
-        for index, remote in enumerate(files):
-            folder = os.path.join(tmp, "source", str(index))
-            os.makedirs(folder)
-            local = os.path.join(folder, os.path.basename(remote.uri) or "export")
-            remote.download(local)
-            fetched.append((local, remote.uri))
-        return fetched
-
-    def _stage(
-        self, found: list[ExportFile], store: PlayStore, counts: Counter[str], skipped: Counter[str]
-    ) -> None:
-        """Read every export file into the scratch store; count rows and skips."""
-        for export_file in found:
-            on_malformed = self._malformed_logger(export_file.name)
-            if export_file.kind == "daily_tracks":
-                daily_malformed = self._counter(counts, "daily_malformed", on_malformed)
-                for day, title, artist, catalog_id in daily_tracks_rows(export_file, daily_malformed):
-                    counts["daily_rows"] += 1
-                    store.add_daily(day, title, artist, catalog_id)
-                continue
-            for item in play_activity_rows(export_file, self.rule, on_malformed):
-                counts["rows_read"] += 1
-                if isinstance(item, str):
-                    skipped[item] += 1
-                else:
-                    store.add_segment(item)
-
-    def _malformed_logger(self, name: str) -> Callable[[int, str], None]:
-        shown = [0]
-
-        def told(row: int, why: str) -> None:
-            shown[0] += 1
-            if shown[0] <= MALFORMED_SHOWN:
-                self.log.warning("Skipped a malformed row (row %d of %s): %s", row, name, why)
-            elif shown[0] == MALFORMED_SHOWN + 1:
-                self.log.warning("More malformed rows in %s: counted, not shown", name)
-
-        return told
-
-    @staticmethod
-    def _counter(
-        counts: Counter[str], key: str, then: Callable[[int, str], None]
-    ) -> Callable[[int, str], None]:
-        def told(row: int, why: str) -> None:
-            counts[key] += 1
-            then(row, why)
-
-        return told
-
-    def _find_plays(self, store: PlayStore, counts: Counter[str], skipped: Counter[str]) -> None:
-        """Join the segments into listens; keep the plays (with their catalog ids) in the store."""
-        batch: list[dict[str, Any]] = []
-        for listen in join(store.sorted_segments(), self.rule):
-            if not is_play(listen, self.rule):
-                skipped["not_a_play"] += listen.segments
-                continue
-            row = ledger_row(listen, None, None)
-            day = row["played_at"][:10]
-            catalog_id, artist = pick_catalog_id(
-                store.daily_candidates(day, listen.first.song), day, listen.first.artist
-            )
-            if catalog_id is not None:
-                row.update(id=catalog_id, catalog_id=catalog_id, artist_name=row["artist_name"] or artist)
-                counts["with_catalog_id"] += 1
-            counts["joined"] += listen.segments > 1
-            batch.append(row)
-            if len(batch) >= PLAYS_BATCH:
-                counts["plays_found"] += store.add_plays(batch)
-                batch.clear()
-        counts["plays_found"] += store.add_plays(batch)
-
-    def _known(self, store: PlayStore, base: Location, run_id: str) -> None:
-        """Record the play ids of the ledger's files in the days touched (not this run's own)."""
-        days = set(store.days())
-        own = file_name(run_id)
-        read = 0
-        for remote in base.files_under():
-            match = LEDGER_FILE.search(remote.uri)
-            if match is None or match[1] not in days or match[2] == own:
-                continue
-            with local_copy(remote) as local:
-                store.add_known(ledger_keys(local))
-            read += 1
-        self.log.info("Read the play ids of %d ledger files in the %d days touched", read, len(days))
 
     def _write_days(self, store: PlayStore, run_id: str) -> dict[str, Any]:
         """Write the new plays of each day to its file; what was written."""
