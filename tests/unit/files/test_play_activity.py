@@ -9,6 +9,8 @@ import zipfile
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from airflow_provider_applemusic.api.listens import PlayRule, Segment
 from airflow_provider_applemusic.emulator.privacy_export import (
@@ -152,3 +154,27 @@ def test_a_csv_given_alone_is_the_play_activity_whatever_its_name(tmp_path: path
     os.rename(export.source, renamed)
     rows, _ = _read(str(renamed))
     assert len(rows) == export.truth.rows
+
+
+_cell = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(
+        ["", "PLAY_END", "PLAY_START", "VIDEO", "2024-05-01T10:00:00.000Z", "-5", "1.8E+5", "nan"]
+    ),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(_cell, min_size=0, max_size=7), max_size=25))
+def test_any_row_is_a_segment_or_a_reason_never_an_error(
+    tmp_path: pathlib.Path, rows: list[list[str]]
+) -> None:
+    header = ["Event End Timestamp", "Play Duration Milliseconds", "Song Name", "Event Type", "Media Type"]
+    header += ["Media Duration In Milliseconds"]
+    path = _csv(tmp_path / "fuzz.csv", header, rows)
+    read, told = _read(path)
+    assert all(isinstance(item, (Segment, str)) for item in read)
+    assert sum(item == "malformed" for item in read) == len(told)
+    with open(path, encoding="utf-8", newline="") as handle:
+        records = [r for r in csv.reader(handle)][1:]
+    assert len(read) == sum(1 for r in records if r)
