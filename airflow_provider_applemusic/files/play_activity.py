@@ -140,20 +140,25 @@ class _Walker:
 
     def join_parts(self, files: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """The files, the pieces of one zip (parts that are not zips each) joined into one."""
-        groups: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
+        groups: dict[tuple[str, str, int], list[tuple[int, str, str]]] = {}
         rest = []
         for path, name in files:
             match = PART.match(os.path.basename(name))
             if match:
-                key = (os.path.dirname(name), match["stem"].casefold() + "/" + match["total"])
+                key = (os.path.dirname(name), match["stem"].casefold(), int(match["total"]))
                 groups.setdefault(key, []).append((int(match["index"]), path, name))
             else:
                 rest.append((path, name))
-        for parts in groups.values():
+        for (_, _, total), parts in groups.items():
             parts.sort()
             if all(zipfile.is_zipfile(path) and _opens(path) for _, path, _ in parts):
                 rest += [(path, name) for _, path, name in parts]
                 continue
+            if [index for index, _, _ in parts] != list(range(1, total + 1)):
+                found = ", ".join(name for _, _, name in parts)
+                raise AppleMusicConfigError(
+                    f"source: the pieces of one zip are not all there: {found} (of {total} parts)"
+                )
             joined = self.temporary()
             with open(joined, "wb") as out:
                 for _, path, _ in parts:

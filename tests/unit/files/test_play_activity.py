@@ -178,3 +178,10 @@ def test_any_row_is_a_segment_or_a_reason_never_an_error(
     with open(path, encoding="utf-8", newline="") as handle:
         records = [r for r in csv.reader(handle)][1:]
     assert len(read) == sum(1 for r in records if r)
+
+
+def test_pieces_of_one_zip_with_one_missing_are_refused_naming_them(tmp_path: pathlib.Path) -> None:
+    export = write_privacy_export(str(tmp_path), rows=100, container="pieces")
+    os.remove(export.files[1])
+    with pytest.raises(AppleMusicConfigError, match=r"not all there: .*Part 1 of 2\.zip \(of 2 parts\)"):
+        _read(export.source)
