@@ -239,7 +239,8 @@ def _not_an_export(name: str, header: list[str], what: str, missing: list[str]) 
 
 def epoch_ms(text: str) -> int:
     """An ISO 8601 time (``2018-10-12T00:35:49.792Z``; no zone: UTC) as ms since the epoch."""
-    moment = dt.datetime.fromisoformat(text.strip())
+    text = text.strip()
+    moment = dt.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
     return (moment - _EPOCH) // _MS
