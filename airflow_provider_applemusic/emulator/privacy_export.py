@@ -75,7 +75,8 @@ class ExportTruth:
     """
     What the export holds (``rows``: every data line, malformed ones too): ``plays`` (ledger
     fields: ``played_at``, ``name``, ``artist_name``,
-    ``album_name``, ``catalog_id``, ``duration_ms``, and ``event_id``, ``device``), ``rows``
+    ``album_name``, ``catalog_id`` (what the daily-tracks join can find: none when ambiguous),
+    ``duration_ms``, and ``true_catalog_id``, ``event_id``, ``device``), ``rows``
     written, ``skipped`` rows by reason, ``segments_joined`` (plays of more than one row),
     ``play_count`` (the plays, also when they are not listed).
     """
@@ -353,6 +354,7 @@ class _Generator:
                     "artist_name": track.artist if self.has_artist else None,
                     "album_name": track.album if self.has_album else None,
                     "catalog_id": track.catalog_id,
+                    "true_catalog_id": track.catalog_id,
                     "duration_ms": media,
                     "event_id": first["Event ID"] or None,
                     "device": DEVICES[device][0],

@@ -59,6 +59,11 @@ def test_each_header_variant_is_imported_exactly(variant: str, tmp_path: pathlib
     _assert_exact(rows, export, result)
     assert export.truth.segments_joined > 10 and result["skipped"]["malformed"] == 2
     assert result["with_catalog_id"] == sum(1 for p in export.truth.plays if p["catalog_id"])
+    true_ids = {_key({**p, "catalog_id": None}): p["true_catalog_id"] for p in export.truth.plays}
+    for row in rows:  # a catalog id found is the track's own, never a guess
+        assert row["catalog_id"] in (None, true_ids[_key({**row, "catalog_id": None})])
+    with_id = [p for p in export.truth.plays if p["true_catalog_id"]]
+    assert sum(1 for p in with_id if p["catalog_id"]) >= 0.9 * len(with_id)
     if export.truth.plays[0]["event_id"]:  # exports with Event ID: the id is its digest
         ids = {
             hashlib.blake2b(f"event|{p['event_id']}".encode(), digest_size=10).hexdigest()
