@@ -58,6 +58,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_applemusic.operators.playlists",
                     "airflow_provider_applemusic.operators.changes",
                     "airflow_provider_applemusic.operators.listening_history",
+                    "airflow_provider_applemusic.operators.play_activity",
                 ],
             }
         ],

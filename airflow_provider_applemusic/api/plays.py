@@ -124,6 +124,7 @@ def play_row(
         "observed_after": _iso(after),
         "observed_before": _iso(before),
         "estimated_played_at": _iso(played_at),
+        "played_at": None,
         "source": "poll",
     }
 
@@ -143,6 +144,7 @@ def gap_row(base: str, after: dt.datetime | None, before: dt.datetime) -> dict[s
         "observed_after": _iso(after),
         "observed_before": _iso(before),
         "estimated_played_at": None,
+        "played_at": None,
         "source": "poll",
     }
 

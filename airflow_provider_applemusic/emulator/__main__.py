@@ -3,7 +3,9 @@ The emulator's command line: serve (flags from the options), or change a running
 
 ``python -m airflow_provider_applemusic.emulator --port 8765 --albums 500`` serves;
 ``python -m airflow_provider_applemusic.emulator apply-changes --url URL --add 2 --remove 1``
-changes the library of a running emulator as a user would.
+changes the library of a running emulator as a user would;
+``python -m airflow_provider_applemusic.emulator privacy-export --out DIR --rows 100000`` writes
+a privacy export (the lifetime history Apple sends on request) and prints its ground truth.
 """
 
 from __future__ import annotations
@@ -97,6 +99,45 @@ def apply_changes(argv: list[str]) -> int:
     return 0
 
 
+def build_export_parser() -> argparse.ArgumentParser:
+    """Flags of ``privacy-export``: :func:`~.privacy_export.write_privacy_export`."""
+    from airflow_provider_applemusic.emulator.privacy_export import CONTAINERS, VARIANTS
+
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_provider_applemusic.emulator privacy-export",
+        description="Write a realistic Apple privacy export (play activity, daily tracks); print its truth.",
+    )
+    parser.add_argument("--out", required=True, help="an existing folder to write it in")
+    parser.add_argument("--rows", type=int, default=2_000, help="play-activity rows")
+    parser.add_argument("--variant", choices=VARIANTS, default="2023", help="the header variant")
+    parser.add_argument("--container", choices=CONTAINERS, default="nested", help="how it is delivered")
+    parser.add_argument("--seed", type=int, default=7, help="the seed of everything drawn")
+    parser.add_argument("--malformed", type=int, default=0, help="cut rows among the others")
+    parser.add_argument("--truth-file", default=None, help="write the plays of the ground truth here (JSON)")
+    return parser
+
+
+def privacy_export(argv: list[str]) -> int:
+    """Write a privacy export and print its ground truth (counts) as JSON."""
+    from airflow_provider_applemusic.emulator.privacy_export import truth_summary, write_privacy_export
+
+    args = build_export_parser().parse_args(argv)
+    export = write_privacy_export(
+        args.out,
+        rows=args.rows,
+        variant=args.variant,
+        container=args.container,
+        seed=args.seed,
+        malformed=args.malformed,
+        keep_truth=args.truth_file is not None,
+    )
+    if args.truth_file:
+        with open(args.truth_file, "w", encoding="utf-8") as handle:
+            json.dump(export.truth.plays, handle, ensure_ascii=False)
+    print(json.dumps(truth_summary(export), ensure_ascii=False))
+    return 0
+
+
 def user_connections(emulator: AppleMusicEmulator, prefix: str = "apple_music_user_") -> dict[str, Any]:
     """Every user's ``apple_music`` connection by conn id (``prefix`` and the user's number)."""
     return {f"{prefix}{user}": emulator.connection_dict(user) for user in range(emulator.users)}
@@ -107,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["apply-changes"]:
         return apply_changes(argv[1:])
+    if argv[:1] == ["privacy-export"]:
+        return privacy_export(argv[1:])
     args = build_parser().parse_args(argv)
     emulator = AppleMusicEmulator(**from_namespace(args))
     if args.list_catalog_ids:

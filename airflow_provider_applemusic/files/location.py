@@ -75,6 +75,10 @@ class Location(abc.ABC):
     def writer(self, content_type: str) -> ExportWriter:
         """The atomic writer that puts a file of ``content_type`` here."""
 
+    @abc.abstractmethod
+    def files_under(self) -> list[Location]:
+        """The files under this location taken as a folder (none when it is a file or absent)."""
+
 
 class LocalFileLocation(Location):
     """
@@ -99,6 +103,13 @@ class LocalFileLocation(Location):
 
     def writer(self, content_type: str) -> ExportWriter:
         return LocalFileWriter(self.path)
+
+    def files_under(self) -> list[Location]:
+        found: list[Location] = []
+        for root, dirs, names in os.walk(self.path):
+            dirs.sort()
+            found += [LocalFileLocation(os.path.join(root, name)) for name in sorted(names)]
+        return found
 
 
 class S3Location(Location):
@@ -150,6 +161,15 @@ class S3Location(Location):
         """The streaming multipart writer (managed transfer through ``S3Hook``)."""
         return S3Writer(self.bucket, self.key, self.aws_conn_id, content_type, encrypt=self.encrypt)
 
+    def files_under(self) -> list[Location]:
+        prefix = self.key.rstrip("/") + "/"
+        keys = self.s3_hook.list_keys(bucket_name=self.bucket, prefix=prefix) or []
+        return [
+            S3Location(self.bucket, key, self.aws_conn_id, encrypt=self.encrypt)
+            for key in sorted(keys)
+            if not key.endswith("/")
+        ]
+
 
 class StoreLocation(Location):
     """
@@ -173,6 +193,11 @@ class StoreLocation(Location):
 
     def writer(self, content_type: str) -> ExportWriter:
         return StagedWriter(self.target)
+
+    def files_under(self) -> list[Location]:
+        if not self.target.is_dir():
+            return []
+        return [StoreLocation(path) for path in sorted(self.target.rglob("*"), key=str) if path.is_file()]
 
 
 def location(path: Any, storage_conn_id: str | None = None, *, param: str = "path") -> Location:

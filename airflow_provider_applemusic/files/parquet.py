@@ -98,7 +98,10 @@ def _timestamp(name: str) -> Callable[[dict[str, Any]], Any]:
 
 
 def _ledger_columns() -> dict[str, tuple[pa.DataType, Callable[[dict[str, Any]], Any]]]:
-    """The play ledger's columns (``ListeningHistoryOperator``): flat rows, read by name."""
+    """
+    The play ledger's columns (``ListeningHistoryOperator``, ``PlayActivityImportOperator``):
+    flat rows, read by name. ``played_at`` is known only from the privacy export (null when polled).
+    """
     import pyarrow as pa
 
     def flat(name: str) -> Callable[[dict[str, Any]], Any]:
@@ -118,6 +121,7 @@ def _ledger_columns() -> dict[str, tuple[pa.DataType, Callable[[dict[str, Any]],
         "observed_after": (when, _timestamp("observed_after")),
         "observed_before": (when, _timestamp("observed_before")),
         "estimated_played_at": (when, _timestamp("estimated_played_at")),
+        "played_at": (when, _timestamp("played_at")),
         "source": (pa.string(), flat("source")),
     }
 

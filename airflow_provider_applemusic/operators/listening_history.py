@@ -62,8 +62,9 @@ class ListeningHistoryOperator(FileOutputMixin, AppleMusicBaseOperator):
     ``observed_after`` and ``observed_before`` (the poll times between which it was played;
     ``observed_after`` is null on the first run, which records every entry there),
     ``estimated_played_at`` (an estimate: spread back from ``observed_before`` by durations),
-    ``source`` (``poll``). Parquet has them as typed columns (times as UTC timestamps) and the
-    row as ``resource_json``.
+    ``played_at`` (null: exact times come only from the privacy export,
+    ``PlayActivityImportOperator``), ``source`` (``poll``). Parquet has them as typed columns
+    (times as UTC timestamps) and the row as ``resource_json``.
 
     Runs of one ledger must not overlap: ``max_active_tis_per_dag`` defaults to 1.
 

@@ -142,3 +142,44 @@ def test_listening_history_appends_the_new_plays_to_a_parquet_ledger(
             .where(AssetEvent.source_run_id == run.run_id)
         ).all()
     assert [event.extra for event in events] == [result]
+
+
+def test_import_history_writes_the_exports_plays_to_the_ledger_once(
+    s3_bucket: Any, load_dag: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    import os
+
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState
+    from sqlalchemy import select
+
+    from airflow_provider_applemusic.emulator.privacy_export import write_privacy_export
+
+    bucket = s3_bucket.bucket_name
+    monkeypatch.setenv("AIRFLOW_VAR_APPLEMUSIC_BUCKET", bucket)
+    export = write_privacy_export(str(tmp_path), rows=800, variant="2023", container="split")
+    for part in export.files:
+        s3_bucket.upload_file(part, bucket, f"privacy/{os.path.basename(part)}")
+    dag = _load_example(load_dag, "applemusic_import_history")
+    first = dt.datetime(2024, 6, 1, 12, tzinfo=dt.timezone.utc)
+    run = dag.test(logical_date=first, run_after=first)
+    assert run.state == DagRunState.SUCCESS
+    result = xcom_value(run, "import_history")
+    assert result["plays_written"] == export.truth.play_count
+    assert result["skipped"] == dict(sorted(export.truth.skipped.items()))
+    keys = [o["Key"] for o in s3_bucket.list_objects_v2(Bucket=bucket, Prefix="plays/")["Contents"]]
+    assert len(keys) == result["files"] and all(
+        re.fullmatch(r"plays/date=[\d-]+/.+\.parquet", k) for k in keys
+    )
+    with create_session() as session:
+        events = session.scalars(
+            select(AssetEvent)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(AssetModel.name == "applemusic_listening_history")
+            .where(AssetEvent.source_run_id == run.run_id)
+        ).all()
+    assert [event.extra for event in events] == [result]
+    later = first + dt.timedelta(days=1)
+    again = dag.test(logical_date=later, run_after=later)
+    assert xcom_value(again, "import_history")["plays_written"] == 0

@@ -116,3 +116,21 @@ def test_another_store_probes_reads_copies_and_writes(memory_root: str, tmp_path
 def test_the_writer_of_a_local_location_leaves_no_temporary_file(tmp_path: Any) -> None:
     location(str(tmp_path / "a.jsonl")).writer("application/x-ndjson").write(iter([b"x"]), replace=True)
     assert os.listdir(tmp_path) == ["a.jsonl"]
+
+
+def test_files_under_a_folder_in_order_and_none_under_a_file(memory_root: str, tmp_path: Any) -> None:
+    for name in ("b/2.csv", "a.zip", "b/1.csv"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+        location(f"{memory_root}/export/{name}").writer("text/csv").write([b"x"], replace=True)
+    local = location(str(tmp_path))
+    assert [f.uri for f in local.files_under()] == [
+        f"file://{tmp_path}/{n}" for n in ("a.zip", "b/1.csv", "b/2.csv")
+    ]
+    assert location(str(tmp_path / "a.zip")).files_under() == []
+    assert location(str(tmp_path / "missing")).files_under() == []
+    store = location(f"{memory_root}/export")
+    assert sorted(f.uri for f in store.files_under()) == sorted(
+        f"{memory_root}/export/{n}" for n in ("a.zip", "b/1.csv", "b/2.csv")
+    )
+    assert location(f"{memory_root}/export/a.zip").files_under() == []
