@@ -131,13 +131,23 @@ class PlayActivityImportOperator(FileOutputMixin, AppleMusicBaseOperator):
         self.replace = True
 
     def ledger_file(self, day: str, run_id: str) -> Location:
-        """Where the plays of ``day`` go: ``<path>/date=YYYY-MM-DD/<run id>.<ext>``."""
+        """
+        Where the plays of ``day`` go: ``<path>/date=YYYY-MM-DD/<run id>.<ext>``.
+
+        :param day: the day the plays began, ``YYYY-MM-DD`` (UTC).
+        :param run_id: the run's id (made safe for a file name).
+        """
         name = f"date={day}/{file_name(run_id)}.{EXTENSIONS[self.file_format]}"
         if isinstance(self.path, str):
             return location(f"{self.path.rstrip('/')}/{name}", self.storage_conn_id)
         return location(self.path / name, self.storage_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        """
+        Read the export, write its new plays to the ledger, one file per day; the counts.
+
+        :param context: the task's context.
+        """
         now = dt.datetime.now(dt.timezone.utc)
         run_id = str(context.get("run_id") or f"manual__{now.isoformat(timespec='seconds')}")
         self.ledger_file("2000-01-01", run_id)  # checks path before anything is read
