@@ -3,7 +3,9 @@ The emulator's command line: serve (flags from the options), or change a running
 
 ``python -m airflow_provider_applemusic.emulator --port 8765 --albums 500`` serves;
 ``python -m airflow_provider_applemusic.emulator apply-changes --url URL --add 2 --remove 1``
-changes the library of a running emulator as a user would.
+changes the library of a running emulator as a user would;
+``python -m airflow_provider_applemusic.emulator play --url URL --session 12`` (or ``--id ID``)
+plays songs on it.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import sys
 import threading
 from typing import Any
 
+from airflow_provider_applemusic.emulator.control import CONTROL_CHANGES_PATH, CONTROL_PLAY_PATH
 from airflow_provider_applemusic.emulator.options import add_arguments, from_namespace
-from airflow_provider_applemusic.emulator.server import CONTROL_CHANGES_PATH, AppleMusicEmulator
+from airflow_provider_applemusic.emulator.server import AppleMusicEmulator
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,20 +73,13 @@ def build_changes_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def apply_changes(argv: list[str]) -> int:
-    """Send ``POST /emulator/changes`` to a running emulator and print its answer."""
+def _post(url: str, path: str, payload: dict[str, Any], command: str) -> int:
+    """POST ``payload`` to a running emulator's control ``path``; print the answer."""
     import urllib.error
     import urllib.request
 
-    args = build_changes_parser().parse_args(argv)
-    payload = {
-        "resource": args.resource,
-        "user": args.user,
-        "add": args.add_ids.split(",") if args.add_ids else args.add,
-        "remove": args.remove_ids.split(",") if args.remove_ids else args.remove,
-    }
     request = urllib.request.Request(
-        args.url.rstrip("/") + CONTROL_CHANGES_PATH,
+        url.rstrip("/") + path,
         data=json.dumps(payload).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
@@ -92,9 +88,48 @@ def apply_changes(argv: list[str]) -> int:
         with urllib.request.urlopen(request, timeout=30) as response:
             print(response.read().decode())
     except urllib.error.HTTPError as err:
-        print(f"apply-changes failed: {err.code} {err.read().decode()}", file=sys.stderr)
+        print(f"{command} failed: {err.code} {err.read().decode()}", file=sys.stderr)
         return 1
     return 0
+
+
+def apply_changes(argv: list[str]) -> int:
+    """Send ``POST /emulator/changes`` to a running emulator and print its answer."""
+    args = build_changes_parser().parse_args(argv)
+    payload = {
+        "resource": args.resource,
+        "user": args.user,
+        "add": args.add_ids.split(",") if args.add_ids else args.add,
+        "remove": args.remove_ids.split(",") if args.remove_ids else args.remove,
+    }
+    return _post(args.url, CONTROL_CHANGES_PATH, payload, "apply-changes")
+
+
+def build_play_parser() -> argparse.ArgumentParser:
+    """Flags of ``play``: :meth:`AppleMusicEmulator.play` or ``listening_session`` over HTTP."""
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_provider_applemusic.emulator play",
+        description="Play songs on a running emulator; prints the plays (with their times) as JSON.",
+    )
+    parser.add_argument("--url", default="http://127.0.0.1:8765", help="the running emulator")
+    parser.add_argument("--user", type=int, default=0, help="whose history (an emulator of --users N)")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--id", default=None, help="one song: a catalog song or music video id, or i.…")
+    what.add_argument("--session", type=int, default=None, help="a listening session of this many plays")
+    parser.add_argument("--at", default=None, help="when (ISO 8601; default now)")
+    parser.add_argument("--seed", type=int, default=None, help="draws the session's plays")
+    return parser
+
+
+def play(argv: list[str]) -> int:
+    """Send ``POST /emulator/play`` to a running emulator and print its answer."""
+    args = build_play_parser().parse_args(argv)
+    payload: dict[str, Any] = {"user": args.user, "at": args.at}
+    if args.id is not None:
+        payload["id"] = args.id
+    else:
+        payload.update(session=args.session, seed=args.seed)
+    return _post(args.url, CONTROL_PLAY_PATH, payload, "play")
 
 
 def user_connections(emulator: AppleMusicEmulator, prefix: str = "apple_music_user_") -> dict[str, Any]:
@@ -107,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["apply-changes"]:
         return apply_changes(argv[1:])
+    if argv[:1] == ["play"]:
+        return play(argv[1:])
     args = build_parser().parse_args(argv)
     emulator = AppleMusicEmulator(**from_namespace(args))
     if args.list_catalog_ids:
