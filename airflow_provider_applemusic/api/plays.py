@@ -219,7 +219,8 @@ def poll(
     token = str(base.get("token"))
     pending = base.get("pending") if isinstance(base.get("pending"), dict) else None
     new = count_new(previous, keys)
-    if new and digest != order_digest(previous) and digest in seen:
+    # an older order, even one that only lacks the newest plays (the list shorter than 50)
+    if digest != order_digest(previous) and digest in seen:
         if not (pending and pending.get("digest") == digest and pending.get("run_id") != run_id):
             # an older order: nothing new, the previous list stays
             same = pending is not None and pending.get("digest") == digest

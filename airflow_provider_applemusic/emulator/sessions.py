@@ -17,7 +17,7 @@ class SessionMix:
     """
     What a listening session is made of: the share of each kind of play.
 
-    :param repeat: the song just played, again (on repeat: the list cannot show it).
+    :param repeat: the song played last, again (on repeat: the list cannot show it).
     :param replay: a song already in the play history, not on top (it moves to the top).
     :param library: a library song (``i.…``; an upload has no catalog id).
     :param video: a catalog music video.
@@ -80,7 +80,7 @@ def listening_session(
         raise ValueError(f"plays must be an integer of 0 or more, got {plays!r}")
     made: list[tuple[dt.datetime, str, str]] = []
     at = start if start is not None else dt.datetime.now(dt.timezone.utc)
-    last: tuple[str, str] | None = None
+    last: tuple[str, str] | None = history.log[-1][1:] if history.log else None
     for _ in range(plays):
         kind, item_id = last = _next_play(history, rng, last, mix)
         history.play(kind, item_id, at)

@@ -120,6 +120,17 @@ def test_an_older_order_is_not_new_and_the_list_stays() -> None:
     assert back.rows == []  # b is not recorded twice
 
 
+def test_an_older_order_that_only_lacks_the_newest_plays_is_held_back_too() -> None:
+    # a list shorter than 50: the stale read shows nothing new, but taking it would drop x and
+    # y from the kept list, and the next run would record them again
+    first = poll(None, _entries("abc"), T0, "r1")
+    second = poll(first.state, _entries("yxabc"), T0 + MINUTE, "r2")
+    stale = poll(second.state, _entries("abc"), T0 + 2 * MINUTE, "r3")
+    assert stale.older and stale.rows == []
+    after = poll(stale.state, _entries("yxabc"), T0 + 3 * MINUTE, "r4")
+    assert after.rows == []
+
+
 def test_an_older_order_that_stays_is_accepted_in_a_later_run() -> None:
     first = poll(None, _entries("abc"), T0, "r1")
     second = poll(first.state, _entries("bac"), T0 + MINUTE, "r2")
