@@ -93,7 +93,8 @@ def _play_id(base: str, key: str, rank: int) -> str:
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    # to the microsecond: a play found at a poll happened before the poll, not before its second
+    return None if moment is None else moment.astimezone(dt.timezone.utc).isoformat()
 
 
 def _parse(text: Any) -> dt.datetime | None:
