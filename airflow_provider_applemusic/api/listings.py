@@ -22,11 +22,18 @@ the service lost for a moment is told from a listing that shrank. Each rule is a
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_applemusic.api.paging import listing_ends_before
+from airflow_provider_applemusic.api.paging import listing_ends_before, listing_params
 from airflow_provider_applemusic.api.resources import ListingResource, listing_resource
+from airflow_provider_applemusic.api.validation import (
+    join_extend,
+    join_include,
+    validate_language,
+    validate_page_size,
+)
 from airflow_provider_applemusic.exceptions import AppleMusicListingUnavailableError, AppleMusicRequestError
 from airflow_provider_applemusic.transport.errors import (
     TruncatedListingError,
@@ -36,11 +43,69 @@ from airflow_provider_applemusic.transport.errors import (
 from airflow_provider_applemusic.transport.transport import Request
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
     from airflow_provider_applemusic.api.plans import Plan
 
 _log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class ListingQuery:
+    """
+    What every page of one listing asks for, checked once when it is made (:meth:`checked`): the
+    resource's row, the parent (a playlist's id) and the parameters of every page but ``offset``.
+    Whoever holds one trusts it; an operator makes it at construction and adds its templated
+    ``language`` once rendered (:meth:`with_language`).
+    """
+
+    row: ListingResource
+    params: dict[str, str]
+    parent_id: str | None = None
+
+    @classmethod
+    def checked(
+        cls,
+        resource: str,
+        *,
+        page_size: int | None = None,
+        include: Iterable[str] | str | None = None,
+        extend: Iterable[str] | str | None = None,
+        language: str | None = None,
+        parent_id: str | None = None,
+        size_required: bool = False,
+    ) -> ListingQuery:
+        """
+        The query of ``resource``'s listing; every argument checked, errors naming it (a
+        ``parent_id`` only where the resource has a parent). ``page_size`` None is the
+        resource's page maximum, unless ``size_required``.
+        """
+        row = listing_resource(resource)
+        row.listing_path(parent_id)  # refuses a missing, malformed or needless parent_id
+        if page_size is None and not size_required:
+            size = row.page_max
+        else:
+            size = validate_page_size(page_size, maximum=row.page_max)
+        extended = join_extend(extend, required=row.extended)
+        params = listing_params(size, join_include(include), extended, validate_language(language))
+        params.update(row.query)
+        return cls(row, params, parent_id)
+
+    def with_language(self, language: str | None) -> ListingQuery:
+        """This query with ``l`` set to ``language`` (checked; None leaves it out)."""
+        params = {k: v for k, v in self.params.items() if k != "l"}
+        if language := validate_language(language):
+            params["l"] = language
+        return dataclasses.replace(self, params=params)
+
+    @property
+    def page_size(self) -> int:
+        """Items a page asks for (``limit``)."""
+        return int(self.params["limit"])
+
+    def page(self, offset: int, log: logging.Logger | Any = _log) -> Plan[dict[str, Any]]:
+        """The plan of the page at ``offset`` (see :func:`page_plan`)."""
+        return page_plan(self.row, self.parent_id, self.params, offset, log)
 
 
 def page_request(path: str, params: Mapping[str, str], offset: int) -> Request:

@@ -14,18 +14,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_applemusic.api.codes import CODE_KINDS, normalize_codes
 from airflow_provider_applemusic.api.ids import normalize_ids, track_items
-from airflow_provider_applemusic.api.listings import page_plan
-from airflow_provider_applemusic.api.paging import ListingPager, listing_params
+from airflow_provider_applemusic.api.listings import ListingQuery
+from airflow_provider_applemusic.api.paging import ListingPager
 from airflow_provider_applemusic.api.plans import run_plan
 from airflow_provider_applemusic.api.ratings import normalize_rating_ids, validate_rating_kind
-from airflow_provider_applemusic.api.resources import ListingResource, listing_resource
+from airflow_provider_applemusic.api.resources import listing_resource
 from airflow_provider_applemusic.api.validation import (
     MAX_PAGE_SIZE,
-    join_extend,
-    join_include,
     validate_concurrency,
     validate_language,
-    validate_page_size,
     validate_storefront,
 )
 from airflow_provider_applemusic.exceptions import (
@@ -210,25 +207,6 @@ class AppleMusicHook(AppleMusicHookBase):
 
     # -- library listings ----------------------------------------------------------------
 
-    def _listing(
-        self,
-        row: ListingResource,
-        page_size: int | None,
-        include: Iterable[str] | str | None,
-        extend: Iterable[str] | str | None,
-        language: str | None,
-        parent_id: str | None,
-    ) -> tuple[str, dict[str, str]]:
-        """The checked path and parameters (all but ``offset``) of a listing's pages."""
-        size = row.page_max if page_size is None else validate_page_size(page_size, maximum=row.page_max)
-        validate_language(language)
-        path = row.listing_path(parent_id)
-        params = listing_params(
-            size, join_include(include), join_extend(extend, required=row.extended), language
-        )
-        params.update(row.query)
-        return path, params
-
     def get_library_page(
         self,
         resource: str,
@@ -265,11 +243,16 @@ class AppleMusicHook(AppleMusicHookBase):
         :param parent_id: the playlist's library id, for ``library-playlist-tracks``.
         :return: the page body: ``data``, ``next`` (when more follow) and ``meta``.
         """
-        row = listing_resource(resource)
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise AppleMusicConfigError(f"offset must be a non-negative integer, got {offset!r}")
-        _, params = self._listing(row, page_size, include, extend, language, parent_id)
-        return self.run(page_plan(row, parent_id, params, offset, self.log))
+        _check_offset(offset)
+        query = ListingQuery.checked(
+            resource,
+            page_size=page_size,
+            include=include,
+            extend=extend,
+            language=language,
+            parent_id=parent_id,
+        )
+        return self.run(query.page(offset, self.log))
 
     def library_pager(
         self,
@@ -288,14 +271,32 @@ class AppleMusicHook(AppleMusicHookBase):
 
         Parameters as :meth:`iter_library`.
         """
-        row = listing_resource(resource)
-        _, params = self._listing(row, page_size, include, extend, language, parent_id)
-        in_flight = min(validate_concurrency(pages_in_flight, param="pages_in_flight"), self.max_concurrency)
+        query = ListingQuery.checked(
+            resource,
+            page_size=page_size,
+            include=include,
+            extend=extend,
+            language=language,
+            parent_id=parent_id,
+        )
+        return self.query_pager(
+            query, pages_in_flight=validate_concurrency(pages_in_flight, param="pages_in_flight")
+        )
+
+    def query_pager(self, query: ListingQuery, *, pages_in_flight: int = 1) -> ListingPager:
+        """
+        :meth:`library_pager` for a query its caller has checked already (an operator's, made
+        from its arguments where the user gave them).
+
+        :param query: what every page asks for.
+        :param pages_in_flight: pages fetched at once (an integer from 1 to 64), never more than
+            the hook's ``max_concurrency``.
+        """
         return ListingPager(
-            lambda offset: self.run(page_plan(row, parent_id, params, offset, self.log)),
-            page_size=int(params["limit"]),
-            pages_in_flight=in_flight,
-            identity=row.identity,
+            lambda offset: self.run(query.page(offset, self.log)),
+            page_size=query.page_size,
+            pages_in_flight=min(pages_in_flight, self.max_concurrency),
+            identity=query.row.identity,
         )
 
     def iter_library(
@@ -355,10 +356,16 @@ class AppleMusicHook(AppleMusicHookBase):
         extend: Iterable[str] | str | None = None,
     ) -> dict[str, Any]:
         """One page of the library albums: :meth:`get_library_page` for ``library-albums``."""
-        validate_page_size(page_size)
-        return self.get_library_page(
-            LIBRARY_ALBUMS, offset, page_size=page_size, include=include, extend=extend, language=language
+        _check_offset(offset)
+        query = ListingQuery.checked(
+            LIBRARY_ALBUMS,
+            page_size=page_size,
+            include=include,
+            extend=extend,
+            language=language,
+            size_required=True,
         )
+        return self.run(query.page(offset, self.log))
 
     def iter_library_albums(
         self,
@@ -369,10 +376,15 @@ class AppleMusicHook(AppleMusicHookBase):
         extend: Iterable[str] | str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every library album, with ``dateAdded``: :meth:`iter_library` for ``library-albums``."""
-        validate_page_size(page_size)
-        return self.iter_library(
-            LIBRARY_ALBUMS, page_size=page_size, include=include, extend=extend, language=language
+        query = ListingQuery.checked(
+            LIBRARY_ALBUMS,
+            page_size=page_size,
+            include=include,
+            extend=extend,
+            language=language,
+            size_required=True,
         )
+        return itertools.chain.from_iterable(self.query_pager(query))
 
     # -- adding and checking presence -----------------------------------------------------
 
@@ -586,6 +598,11 @@ class AppleMusicHook(AppleMusicHookBase):
         except AppleMusicError as err:
             return False, f"developer token accepted; Music User Token accepted; the library failed: {err}"
         return True, f"developer token accepted; Music User Token accepted; storefront '{storefront}'"
+
+
+def _check_offset(offset: Any) -> None:
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise AppleMusicConfigError(f"offset must be a non-negative integer, got {offset!r}")
 
 
 from airflow_provider_applemusic.hooks.apple_music_async import AppleMusicAsyncHook  # noqa: E402  (re-exported)

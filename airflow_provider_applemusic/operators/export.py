@@ -8,20 +8,16 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_applemusic.api.listings import ListingQuery
 from airflow_provider_applemusic.api.paging import progress_ticker
 from airflow_provider_applemusic.api.replay import REPLAY, refuse_arguments, replay_rows
 from airflow_provider_applemusic.api.resources import (
     LISTING_RESOURCES,
     WINDOWED_RESOURCES,
     listing_resource,
-    resource_row,
 )
 from airflow_provider_applemusic.api.validation import (
-    join_extend,
-    join_include,
     validate_concurrency,
-    validate_language,
-    validate_page_size,
 )
 from airflow_provider_applemusic.api.windows import AddedWindow
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
@@ -167,17 +163,22 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
                 added_before=added_before,
                 playlist_tracks=playlist_tracks,
             )
-        row = resource_row(resource)
         self.file_format, self.compression = self.check_format(file_format, compression)
-        self.page_size = None if page_size is None else validate_page_size(page_size, maximum=row.page_max)
+        # what every page asks for but the templated language, checked once, here (Replay: no pages)
+        self._query = (
+            None
+            if resource == REPLAY
+            else ListingQuery.checked(resource, page_size=page_size, include=include, extend=extend)
+        )
+        self.page_size = page_size
         self.max_concurrency = validate_concurrency(max_concurrency)
         if not isinstance(replace, bool):
             raise AppleMusicConfigError(f"replace must be True or False, got {replace!r}")
         windowed = added_after is not None or added_before is not None
         _check_listing(resource, windowed=windowed, playlist_tracks=playlist_tracks)
         self.resource = resource
-        self.include = join_include(include)
-        self.extend = join_extend(extend, required=row.extended)
+        self.include = self._query.params.get("include") if self._query is not None else None
+        self.extend = self._query.params.get("extend", "") if self._query is not None else ""
         self.language = language
         self.replace = replace
         self.added_after = added_after
@@ -206,13 +207,13 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
     def export(self) -> ExportResult:
         """Check the rendered arguments, then page, encode and write; see the class."""
         window = AddedWindow.from_arguments(self.added_after, self.added_before)
-        validate_language(self.language)
+        query = self._query.with_language(self.language) if self._query is not None else None
         target = self.destination()
         self.hook.validate()
         self.refuse_existing(target, nothing_was="fetched")
-        if self.resource == REPLAY:
+        if query is None:
             return self._export_replay(target)
-        tally = _Tally(self._pager())
+        tally = _Tally(self.hook.query_pager(query, pages_in_flight=self.max_concurrency))
         # the store's client is set up before paging starts, so that pages are not kept waiting
         writer = self.writer(target)
         writer.prepare()
@@ -251,16 +252,6 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         )
         self.log.info("Exported %d replay rows (%d bytes) to %s", result.count, result.bytes, result.uri)
         return result
-
-    def _pager(self) -> ListingPager:
-        return self.hook.library_pager(
-            self.resource,
-            page_size=self.page_size,
-            include=self.include,
-            extend=self.extend,
-            language=self.language,
-            pages_in_flight=self.max_concurrency,
-        )
 
     def _batches(
         self, pages: Iterable[list[dict[str, Any]]], window: AddedWindow, tally: _Tally

@@ -7,11 +7,9 @@ compares it with the last one kept in the watched asset's state store.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import json
-import time
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
@@ -19,9 +17,7 @@ from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 from airflow_provider_applemusic.api.resources import LISTING_RESOURCES
 from airflow_provider_applemusic.api.validation import validate_seconds
 from airflow_provider_applemusic.exceptions import (
-    INCURABLE_ERRORS,
     AppleMusicConfigError,
-    AppleMusicError,
 )
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicAsyncHook
 from airflow_provider_applemusic.transport.connection import DEFAULT_CONN_ID
@@ -40,8 +36,6 @@ IN_RECENTLY_ADDED = ("library-albums", "library-playlists")
 NEWEST = 10
 #: the asset state store key prefix of the saved fingerprint
 STATE_KEY_PREFIX = "applemusic.library_fingerprint"
-#: a refusal that goes on is logged again at most this often (seconds)
-REFUSAL_LOG_INTERVAL = 3600.0
 
 
 class LibraryChangedTrigger(WatchedStateMixin, BaseEventTrigger):
@@ -135,9 +129,6 @@ class LibraryChangedTrigger(WatchedStateMixin, BaseEventTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = AppleMusicAsyncHook(self.apple_music_conn_id)
-        refusal: str | None = None
-        refusal_logged = 0.0
-        unsaved: dict[str, Any] | None = None
         try:
             saved = await self.load_state()
             self.log.info(
@@ -147,35 +138,15 @@ class LibraryChangedTrigger(WatchedStateMixin, BaseEventTrigger):
                 self.poll_interval,
                 "from the saved fingerprint" if saved is not None else "no fingerprint saved yet",
             )
-            while True:
-                if unsaved is not None:  # the event went out a poll interval ago: now keep it
-                    await self.save_state(unsaved)
-                    unsaved = None
-                try:
-                    current = await self.fingerprint(hook)
-                except INCURABLE_ERRORS as err:
-                    state = f"{type(err).__name__}: {err}"
-                    now = time.monotonic()
-                    if state != refusal or now - refusal_logged >= REFUSAL_LOG_INTERVAL:
-                        self.log.error("Cannot watch the library, will keep polling: %s", err)
-                        refusal, refusal_logged = state, now
-                    current = None
-                except AppleMusicError as err:
-                    self.log.warning("Poll failed, will try again next poll: %s", err)
-                    current = None
-                if current is not None:
-                    if refusal is not None:
-                        self.log.info("Polling works again")
-                        refusal = None
-                    if saved is None:
-                        self.log.info("Baseline of the library taken: %s", summary(current))
-                        await self.save_state(current)
-                    elif current != saved:
-                        self.log.info("The library changed: %s", changes(saved, current))
-                        yield TriggerEvent(event_payload(self.resources, saved, current))
-                        unsaved = current
-                    saved = current
-                await asyncio.sleep(self.poll_interval)
+            async for current in self.readings(lambda: self.fingerprint(hook), watching="the library"):
+                if saved is None:
+                    self.log.info("Baseline of the library taken: %s", summary(current))
+                    await self.save_state(current)
+                elif current != saved:
+                    self.log.info("The library changed: %s", changes(saved, current))
+                    yield TriggerEvent(event_payload(self.resources, saved, current))
+                    self.save_after_event(current)
+                saved = current
         finally:
             await hook.aclose()
 

@@ -7,17 +7,14 @@ Each poll reads the first page of ``recent/played/tracks`` and applies the play 
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
-import time
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 from airflow_provider_applemusic.api.plays import entry_key, poll
 from airflow_provider_applemusic.api.validation import validate_seconds
-from airflow_provider_applemusic.exceptions import INCURABLE_ERRORS, AppleMusicError
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicAsyncHook
 from airflow_provider_applemusic.transport.connection import DEFAULT_CONN_ID
 from airflow_provider_applemusic.triggers.watched_state import WatchedStateMixin
@@ -30,8 +27,6 @@ RECENTLY_PLAYED = "recently-played-tracks"
 NEWEST = 30
 #: the asset state store key prefix of the kept list
 STATE_KEY_PREFIX = "applemusic.recently_played"
-#: a refusal that goes on is logged again at most this often (seconds)
-REFUSAL_LOG_INTERVAL = 3600.0
 
 
 class RecentlyPlayedTrigger(WatchedStateMixin, BaseEventTrigger):
@@ -74,9 +69,11 @@ class RecentlyPlayedTrigger(WatchedStateMixin, BaseEventTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = AppleMusicAsyncHook(self.apple_music_conn_id)
-        refusal: str | None = None
-        refusal_logged = 0.0
-        unsaved: dict[str, Any] | None = None
+
+        async def newest() -> list[dict[str, Any]]:
+            page = await hook.get_first_page(RECENTLY_PLAYED, page_size=NEWEST)
+            return [entry for entry in page.get("data") or [] if isinstance(entry, dict)]
+
         try:
             saved = await self.load_state()
             self.log.info(
@@ -86,47 +83,27 @@ class RecentlyPlayedTrigger(WatchedStateMixin, BaseEventTrigger):
                 "from the saved list" if saved is not None else "no list saved yet",
             )
             number = 0
-            while True:
-                if unsaved is not None:  # the event went out a poll interval ago: now keep it
-                    await self.save_state(unsaved)
-                    unsaved = None
-                entries: list[dict[str, Any]] | None = None
-                try:
-                    page = await hook.get_first_page(RECENTLY_PLAYED, page_size=NEWEST)
-                    entries = [e for e in page.get("data") or [] if isinstance(e, dict)]
-                except INCURABLE_ERRORS as err:
-                    state = f"{type(err).__name__}: {err}"
-                    now = time.monotonic()
-                    if state != refusal or now - refusal_logged >= REFUSAL_LOG_INTERVAL:
-                        self.log.error("Cannot watch the plays, will keep polling: %s", err)
-                        refusal, refusal_logged = state, now
-                except AppleMusicError as err:
-                    self.log.warning("Poll failed, will try again next poll: %s", err)
-                if entries is not None:
-                    if refusal is not None:
-                        self.log.info("Polling works again")
-                        refusal = None
-                    number += 1
-                    moment = dt.datetime.now(dt.timezone.utc)
-                    found = poll(saved, entries, moment, f"watch:{moment.isoformat()}:{number}")
-                    if found.first:
-                        self.log.info("Baseline of the plays taken: %d entries", len(entries))
-                        await self.save_state(found.state)
-                    elif found.new:
-                        played = [entry_key(entry) for entry in entries[: found.new]]
-                        self.log.info("New plays: %s", ", ".join(played))
-                        yield TriggerEvent(
-                            {
-                                "new_plays": found.new,
-                                "gap": found.gap,
-                                "played": played,
-                                "seen_at": moment.isoformat(timespec="seconds"),
-                            }
-                        )
-                        unsaved = found.state
-                    elif found.state != saved:
-                        await self.save_state(found.state)  # an older order held back, or a removal
-                    saved = found.state
-                await asyncio.sleep(self.poll_interval)
+            async for entries in self.readings(newest, watching="the plays"):
+                number += 1
+                moment = dt.datetime.now(dt.timezone.utc)
+                found = poll(saved, entries, moment, f"watch:{moment.isoformat()}:{number}")
+                if found.first:
+                    self.log.info("Baseline of the plays taken: %d entries", len(entries))
+                    await self.save_state(found.state)
+                elif found.new:
+                    played = [entry_key(entry) for entry in entries[: found.new]]
+                    self.log.info("New plays: %s", ", ".join(played))
+                    yield TriggerEvent(
+                        {
+                            "new_plays": found.new,
+                            "gap": found.gap,
+                            "played": played,
+                            "seen_at": moment.isoformat(timespec="seconds"),
+                        }
+                    )
+                    self.save_after_event(found.state)
+                elif found.state != saved:
+                    await self.save_state(found.state)  # an older order held back, or a removal
+                saved = found.state
         finally:
             await hook.aclose()
