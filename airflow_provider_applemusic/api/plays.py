@@ -14,7 +14,10 @@ restore the order, cannot be seen in the list at all.
 
 **Gaps.** When nothing of the previous list survives in a full list (50 entries), more than
 the list holds may have been played: a ``gap`` row records the window, then every entry is
-recorded as a play of that window.
+recorded as a play of that window. So too when what the rule kept cannot have survived
+(:func:`overlap_lost`): the service drops entries only at the bottom, or when a song leaves the
+library, so if more than :data:`VANISHED_LIMIT` entries of the previous list that stood above
+the oldest kept one are gone, the kept ones were played again after the overlap was lost.
 
 **Older orders.** The service sometimes briefly returns an older order. A list equal to one
 this ledger accepted earlier (its digest is among the last :data:`SEEN_ORDERS` accepted lists,
@@ -58,6 +61,8 @@ HISTORY_LIMIT = 50
 SEEN_ORDERS = 8
 #: the version of the state's layout
 STATE_VERSION = 1
+#: more entries of the previous list than this gone from above the kept ones: the overlap was lost
+VANISHED_LIMIT = HISTORY_LIMIT // 2
 
 
 def entry_key(entry: Mapping[str, Any]) -> str:
@@ -83,6 +88,22 @@ def count_new(previous: Sequence[str], current: Sequence[str]) -> int:
     return len(current) - kept
 
 
+def overlap_lost(previous: Sequence[str], current: Sequence[str], new: int) -> bool:
+    """
+    Whether the entries the rule kept at the bottom of ``current`` (those after the first
+    ``new``) are better explained as replays after the overlap was lost: none kept, or more than
+    :data:`VANISHED_LIMIT` entries of ``previous`` that stood above the oldest kept one are gone
+    from ``current`` altogether (in a list that only grew at the top they would all be there;
+    a song taken out of the library takes one with it).
+    """
+    kept = current[new:]
+    if not kept:
+        return True
+    present = set(current)
+    bottom = list(previous).index(kept[-1])
+    return sum(1 for key in previous[:bottom] if key not in present) > VANISHED_LIMIT
+
+
 def order_digest(keys: Sequence[str]) -> str:
     """A short digest of a list of keys, to recognise an order seen before."""
     return hashlib.blake2b("\n".join(keys).encode(), digest_size=8).hexdigest()
@@ -93,7 +114,8 @@ def _play_id(base: str, key: str, rank: int) -> str:
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    # to the microsecond: a play found at a poll happened before the poll, not before its second
+    return None if moment is None else moment.astimezone(dt.timezone.utc).isoformat()
 
 
 def _parse(text: Any) -> dt.datetime | None:
@@ -221,7 +243,8 @@ def poll(
     token = str(base.get("token"))
     pending = base.get("pending") if isinstance(base.get("pending"), dict) else None
     new = count_new(previous, keys)
-    if new and digest != order_digest(previous) and digest in seen:
+    # an older order, even one that only lacks the newest plays (the list shorter than 50)
+    if digest != order_digest(previous) and digest in seen:
         if not (pending and pending.get("digest") == digest and pending.get("run_id") != run_id):
             # an older order: nothing new, the previous list stays
             same = pending is not None and pending.get("digest") == digest
@@ -229,7 +252,8 @@ def poll(
             kept_state = {**_strip(base), "pending": held}
             return Poll([], _state_from(kept_state, run_id, base), older=True)
 
-    if new == len(keys) and previous and len(keys) >= HISTORY_LIMIT:
+    if previous and len(keys) >= HISTORY_LIMIT and overlap_lost(previous, keys, new):
+        new = len(keys)
         rows = [gap_row(token, after, observed_at)]
         rows += _rows(entries, new, f"{token}|gap", after, observed_at, 1)
         gap = True

@@ -10,11 +10,12 @@ from airflow_provider_applemusic.exceptions import AppleMusicConfigError
 @dataclass(frozen=True)
 class ListingResource:
     """
-    One paged listing of the user's library.
+    One paged listing of the user's library (or, with ``page_max`` 0, a resource one request
+    answers whole: the Replay summary).
 
     :param name: the resource's name, e.g. ``library-albums``.
     :param path: the listing's path; ``{parent_id}`` marks a relationship listing.
-    :param page_max: the largest ``limit`` the service accepts.
+    :param page_max: the largest ``limit`` the service accepts (0: not paged).
     :param id_prefix: the prefixes of the ids it lists (``l.``, ``i.``, ...; empty: any id,
         as in the histories, which mix catalog and library ids).
     :param extended: extended attributes it supports; every request asks for them, since they
@@ -43,6 +44,11 @@ class ListingResource:
     evidence: tuple[str, ...] = ()
     identity: str = "id"
     query: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def paged(self) -> bool:
+        """A listing paged by ``limit`` and ``offset`` (not a summary one request answers)."""
+        return self.page_max > 0
 
     @property
     def windowed(self) -> bool:
@@ -117,6 +123,19 @@ LISTING_RESOURCES: dict[str, ListingResource] = {
             query=(("types", "songs,library-songs"),),
         ),
         ListingResource("heavy-rotation", "/v1/me/history/heavy-rotation", 10, ("",)),
+        # the latest Replay year: top songs, albums and artists, each item under its entry's
+        # relationship; not paged; a year not available yet answers 404 (an empty Replay)
+        ListingResource(
+            "replay",
+            "/v1/me/music-summaries",
+            0,
+            ("",),
+            query=(
+                ("filter[year]", "latest"),
+                ("views", "top-songs,top-albums,top-artists"),
+                ("include", "song,album,artist"),
+            ),
+        ),
     )
 }
 
@@ -126,9 +145,19 @@ LISTING_RESOURCES: dict[str, ListingResource] = {
 WINDOWED_RESOURCES: tuple[str, ...] = tuple(name for name, row in LISTING_RESOURCES.items() if row.windowed)
 
 
-def listing_resource(name: object) -> ListingResource:
-    """The row for ``name``, else a config error listing the resources there are."""
+def resource_row(name: object) -> ListingResource:
+    """The row for ``name`` (paged or not), else a config error listing the resources there are."""
     row = LISTING_RESOURCES.get(name) if isinstance(name, str) else None
     if row is None:
         raise AppleMusicConfigError(f"resource must be one of {', '.join(LISTING_RESOURCES)}, got {name!r}")
+    return row
+
+
+def listing_resource(name: object) -> ListingResource:
+    """The row of the paged listing ``name``, else a config error listing the listings there are."""
+    row = LISTING_RESOURCES.get(name) if isinstance(name, str) else None
+    if row is None or not row.paged:
+        listings = ", ".join(n for n, r in LISTING_RESOURCES.items() if r.paged)
+        whole = "" if row is None else f" ({name} is not paged: AppleMusicExportOperator exports it)"
+        raise AppleMusicConfigError(f"resource must be one of {listings}, got {name!r}{whole}")
     return row

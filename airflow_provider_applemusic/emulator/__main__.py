@@ -6,6 +6,8 @@ The emulator's command line: serve (flags from the options), or change a running
 changes the library of a running emulator as a user would;
 ``python -m airflow_provider_applemusic.emulator privacy-export --out DIR --rows 100000`` writes
 a privacy export (the lifetime history Apple sends on request) and prints its ground truth.
+``python -m airflow_provider_applemusic.emulator play --url URL --session 12`` (or ``--id ID``)
+plays songs on it.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import sys
 import threading
 from typing import Any
 
+from airflow_provider_applemusic.emulator.control import CONTROL_CHANGES_PATH, CONTROL_PLAY_PATH
 from airflow_provider_applemusic.emulator.options import add_arguments, from_namespace
-from airflow_provider_applemusic.emulator.server import CONTROL_CHANGES_PATH, AppleMusicEmulator
+from airflow_provider_applemusic.emulator.server import AppleMusicEmulator
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,20 +75,13 @@ def build_changes_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def apply_changes(argv: list[str]) -> int:
-    """Send ``POST /emulator/changes`` to a running emulator and print its answer."""
+def _post(url: str, path: str, payload: dict[str, Any], command: str) -> int:
+    """POST ``payload`` to a running emulator's control ``path``; print the answer."""
     import urllib.error
     import urllib.request
 
-    args = build_changes_parser().parse_args(argv)
-    payload = {
-        "resource": args.resource,
-        "user": args.user,
-        "add": args.add_ids.split(",") if args.add_ids else args.add,
-        "remove": args.remove_ids.split(",") if args.remove_ids else args.remove,
-    }
     request = urllib.request.Request(
-        args.url.rstrip("/") + CONTROL_CHANGES_PATH,
+        url.rstrip("/") + path,
         data=json.dumps(payload).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
@@ -94,7 +90,7 @@ def apply_changes(argv: list[str]) -> int:
         with urllib.request.urlopen(request, timeout=30) as response:
             print(response.read().decode())
     except urllib.error.HTTPError as err:
-        print(f"apply-changes failed: {err.code} {err.read().decode()}", file=sys.stderr)
+        print(f"{command} failed: {err.code} {err.read().decode()}", file=sys.stderr)
         return 1
     return 0
 
@@ -138,6 +134,45 @@ def privacy_export(argv: list[str]) -> int:
     return 0
 
 
+def apply_changes(argv: list[str]) -> int:
+    """Send ``POST /emulator/changes`` to a running emulator and print its answer."""
+    args = build_changes_parser().parse_args(argv)
+    payload = {
+        "resource": args.resource,
+        "user": args.user,
+        "add": args.add_ids.split(",") if args.add_ids else args.add,
+        "remove": args.remove_ids.split(",") if args.remove_ids else args.remove,
+    }
+    return _post(args.url, CONTROL_CHANGES_PATH, payload, "apply-changes")
+
+
+def build_play_parser() -> argparse.ArgumentParser:
+    """Flags of ``play``: :meth:`AppleMusicEmulator.play` or ``listening_session`` over HTTP."""
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_provider_applemusic.emulator play",
+        description="Play songs on a running emulator; prints the plays (with their times) as JSON.",
+    )
+    parser.add_argument("--url", default="http://127.0.0.1:8765", help="the running emulator")
+    parser.add_argument("--user", type=int, default=0, help="whose history (an emulator of --users N)")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--id", default=None, help="one song: a catalog song or music video id, or i.…")
+    what.add_argument("--session", type=int, default=None, help="a listening session of this many plays")
+    parser.add_argument("--at", default=None, help="when (ISO 8601; default now)")
+    parser.add_argument("--seed", type=int, default=None, help="draws the session's plays")
+    return parser
+
+
+def play(argv: list[str]) -> int:
+    """Send ``POST /emulator/play`` to a running emulator and print its answer."""
+    args = build_play_parser().parse_args(argv)
+    payload: dict[str, Any] = {"user": args.user, "at": args.at}
+    if args.id is not None:
+        payload["id"] = args.id
+    else:
+        payload.update(session=args.session, seed=args.seed)
+    return _post(args.url, CONTROL_PLAY_PATH, payload, "play")
+
+
 def user_connections(emulator: AppleMusicEmulator, prefix: str = "apple_music_user_") -> dict[str, Any]:
     """Every user's ``apple_music`` connection by conn id (``prefix`` and the user's number)."""
     return {f"{prefix}{user}": emulator.connection_dict(user) for user in range(emulator.users)}
@@ -150,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         return apply_changes(argv[1:])
     if argv[:1] == ["privacy-export"]:
         return privacy_export(argv[1:])
+    if argv[:1] == ["play"]:
+        return play(argv[1:])
     args = build_parser().parse_args(argv)
     emulator = AppleMusicEmulator(**from_namespace(args))
     if args.list_catalog_ids:

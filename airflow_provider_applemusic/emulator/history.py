@@ -57,6 +57,13 @@ class History:
         #: draws the histories, apart from the library's generator
         self.rng = random.Random(f"history:{seed}")
         self._recently_added: tuple[tuple[int, int], Collection] | None = None
+        #: every play made through :meth:`play`, oldest first: ``(at, type, id)``, the ground
+        #: truth the service does not give (the generated history has no play times)
+        self.log: list[tuple[dt.datetime, str, str]] = []
+        #: the last two different orders of the play history a read has shown, older first
+        self._shown: list[list[tuple[str, str]]] = []
+        #: the order the current read of the play history shows (None: the current history)
+        self._read: list[tuple[str, str]] | None = None
 
     def populate(self, played: int = 30, heavy_rotation: int = 12) -> None:
         """
@@ -131,13 +138,26 @@ class History:
                 return entry
         return None
 
-    def play(self, kind: str, item_id: str) -> None:
+    def kind_of(self, item_id: str) -> str:
+        """
+        The kind of a played id: ``library-songs`` for a library song (``i.``), else ``songs``
+        or ``music-videos``, whichever the catalog resolves (a ValueError when neither does).
+        """
+        if item_id in self.collections["library-songs"]:
+            return "library-songs"
+        for kind in ("songs", "music-videos"):
+            if self.catalog.resolves(kind, item_id):
+                return kind
+        raise ValueError(f"no song or music video {item_id!r} (a catalog id, or a library song id i.…)")
+
+    def play(self, kind: str, item_id: str, at: dt.datetime) -> None:
         """
         Put a song (or music video) at the front of the play history (moving it there when
-        already in it); the history keeps its newest 50.
+        already in it); the history keeps its newest 50. The play is logged with ``at``.
 
         :param kind: ``songs`` (``item_id`` a catalog id), ``library-songs`` (a library id) or
             ``music-videos`` (a catalog id).
+        :param at: when it was played (aware); not before the last logged play.
         """
         if kind in ("songs", "music-videos"):
             known = self.catalog.resolves(kind, item_id)
@@ -147,15 +167,49 @@ class History:
             raise ValueError(f"kind must be songs, library-songs or music-videos, got {kind!r}")
         if not known:
             raise ValueError(f"no {kind} {item_id!r}")
+        if at.tzinfo is None:
+            raise ValueError(f"at must be an aware datetime, got {at!r}")
+        if self.log and at < self.log[-1][0]:
+            last = self.log[-1][0].isoformat()
+            raise ValueError(f"at must not be before the last play ({last}), got {at.isoformat()}")
         entry = (kind, item_id)
         self.played = [entry, *(e for e in self.played if e != entry)][: HISTORY_CAPS[RECENTLY_PLAYED]]
+        self.log.append((at, kind, item_id))
 
-    def view(self, resource: str) -> Collection:
-        """The view a history listing pages: newest first, at most ``HISTORY_CAPS[resource]``."""
+    def duration_ms(self, kind: str, item_id: str) -> int:
+        """How long a song or music video lasts (milliseconds; 4 minutes when not known)."""
+        if kind == "library-songs":
+            attributes = self.collections[kind].items[item_id].attributes
+        else:
+            attributes = self.catalog.items[kind][item_id]
+        duration = attributes.get("durationInMillis")
+        return duration if isinstance(duration, int) and duration > 0 else 240_000
+
+    def begin_read(self, stale: bool) -> None:
+        """
+        A read of the play history begins (a page at offset 0; the pages after it follow it):
+        it shows the current order, or, when ``stale``, the order shown before the last order
+        a read showed (a lagging replica's answer), when there is one.
+        """
+        current = list(self.played)
+        if stale and len(self._shown) == 2:
+            self._read = self._shown[0]
+            return
+        self._read = None
+        if not self._shown or self._shown[-1] != current:
+            self._shown = [*self._shown, current][-2:]
+
+    def view(self, resource: str, as_read: bool = False) -> Collection:
+        """
+        The view a history listing pages: newest first, at most ``HISTORY_CAPS[resource]``;
+        ``as_read``: the play history as the current read shows it (:meth:`begin_read`).
+        """
         if resource == RECENTLY_ADDED:
             return self._recently_added_view()
         view = Collection(resource, by_name=False)
-        for kind, item_id in self.entries(resource):
+        stale = as_read and resource == RECENTLY_PLAYED and self._read is not None
+        entries = self._read if stale and self._read is not None else self.entries(resource)
+        for kind, item_id in entries:
             if kind == "library-songs":
                 song = self.collections[kind].items.get(item_id)
                 if song is not None:  # a song taken out of the library leaves the history

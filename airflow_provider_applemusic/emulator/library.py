@@ -542,14 +542,12 @@ class Library:
                 self._touch(playlist, when)
         return appended
 
-    # -- reading -------------------------------------------------------------------------
-
-    def listing(self, resource: str, parent_id: str | None = None) -> Collection | None:
-        """The collection a listing pages (None: no such playlist); a history's current view."""
+    def listing(self, resource: str, parent_id: str | None = None, read: bool = False) -> Collection | None:
+        """The collection a listing pages (None: no such playlist); a history's view (``read``: as read)."""
         if resource == PLAYLIST_TRACKS:
             return None if parent_id in self.unpublished else self.tracks.get(str(parent_id))
         if resource in HISTORIES:
-            return self.history.view(resource)
+            return self.history.view(resource, read)
         return self.collections[resource]
 
     def item_resource(

@@ -214,6 +214,22 @@ class EmulatorOptions:
         minimum=0,
     )
 
+    stale_order_every: int = option(
+        0,
+        """every Nth read of ``recent/played/tracks`` (a page at offset 0, and the pages that follow
+        it) shows the order shown before the last order a read showed, as consecutive reads of the
+        service sometimes briefly do (0: never; 2 or more).""",
+        group="service",
+        minimum=0,
+    )
+    replay_missing: bool = option(
+        False,
+        """the user has no Replay year yet: ``GET /v1/me/music-summaries`` answers 404 (code
+        40400) for ``filter[year]=latest``, as the service does before a year has enough
+        listening.""",
+        group="service",
+    )
+
     def __post_init__(self) -> None:
         for spec in dataclasses.fields(self):
             value, choices, minimum = (

@@ -76,6 +76,7 @@ from airflow_provider_applemusic.emulator.kinds import (
     RECENTLY_PLAYED_RESOURCES,
     played_types,
 )
+from airflow_provider_applemusic.emulator.replay import MUSIC_SUMMARIES_PATH, music_summaries
 from airflow_provider_applemusic.emulator.responses import Response, error, json_response, not_found
 from airflow_provider_applemusic.emulator.writes import WriteRoutes
 
@@ -132,6 +133,8 @@ class PageCounters:
 
     #: pages of ``recent/played/tracks``, for ``recently_played_short_every``
     played_pages: int = 0
+    #: reads of ``recent/played/tracks`` (pages at offset 0), for ``stale_order_every``
+    played_reads: int = 0
     #: pages by listing path, for ``change_every``
     by_path: collections.Counter[str] = field(default_factory=collections.Counter)
     #: library listing pages past offset 0, for ``truncate_every``
@@ -241,7 +244,8 @@ class Router(WriteRoutes):
         if ratings and len(segments) >= 4 and segments[3] in INVALID_RATING_KINDS:
             return error(400, "Invalid Path Value", f"{segments[3]} is not a valid ratings type", "40008")
         library = segments[:3] == ["v1", "me", "library"]
-        if self.options.no_subscription and (library or path in HISTORY_PATHS):
+        personal = library or path in HISTORY_PATHS or path == MUSIC_SUMMARIES_PATH
+        if self.options.no_subscription and personal:
             detail = "The user does not have an active Apple Music subscription with Sync Library on."
             return error(403, "Insufficient Privileges", detail, "40015")
         if segments == ["v1", "me", "library"]:
@@ -256,6 +260,8 @@ class Router(WriteRoutes):
             return self.ratings(segments[3], query)
         if path in HISTORY_PATHS:
             return self.listing(HISTORY_PATHS[path], None, path, query)
+        if path == MUSIC_SUMMARIES_PATH:
+            return music_summaries(self.library, query, missing=self.options.replay_missing)
         routed = self._library_read(path, segments[3:], query) if library else None
         return routed if routed is not None else not_found(f"No resource at {path}.")
 
@@ -288,7 +294,11 @@ class Router(WriteRoutes):
         if self.options.song_listings_missing and resource in ("library-songs", PLAYLIST_TRACKS):
             # such accounts answer these listings like an empty collection, whatever they hold
             return not_found()
-        collection = self.library.listing(resource, parent_id)
+        if resource == RECENTLY_PLAYED and query.get("offset", "0") == "0":
+            self.counters.played_reads += 1
+            every = self.options.stale_order_every
+            self.library.history.begin_read(bool(every) and self.counters.played_reads % every == 0)
+        collection = self.library.listing(resource, parent_id, read=True)
         if collection is None:
             return not_found(f"Resource with id {parent_id} not found")
         include = query.get("include", "").split(",")

@@ -18,12 +18,14 @@ import dataclasses
 import datetime as dt
 import inspect
 import json
+import random
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_applemusic.emulator import changes
 from airflow_provider_applemusic.emulator.accounts import Account, open_accounts
+from airflow_provider_applemusic.emulator.control import CONTROL_PATHS
 from airflow_provider_applemusic.emulator.gate import Gate, private_pem
 from airflow_provider_applemusic.emulator.kinds import (
     CATALOG_TYPES,
@@ -33,19 +35,16 @@ from airflow_provider_applemusic.emulator.kinds import (
 )
 from airflow_provider_applemusic.emulator.kinds import played_types as _played_types
 from airflow_provider_applemusic.emulator.options import SIGNATURE, EmulatorOptions, param_docs
-from airflow_provider_applemusic.emulator.responses import Response, error, json_response
+from airflow_provider_applemusic.emulator.replay import replay_year, summary
 from airflow_provider_applemusic.emulator.routes import PageCounters, Router, is_listing_page
+from airflow_provider_applemusic.emulator.sessions import SessionMix, listening_session
 from airflow_provider_applemusic.emulator.stats import EmulatorStats
 from airflow_provider_applemusic.emulator.wire import LoopServer, Request
-from airflow_provider_applemusic.emulator.writes import json_body
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-#: the emulator's own control path (not part of the API): apply library changes
-CONTROL_CHANGES_PATH = "/emulator/changes"
-#: the emulator's own control path (not part of the API): what it saw, for benchmarks in another process
-CONTROL_STATS_PATH = "/emulator/stats"
+    from airflow_provider_applemusic.emulator.responses import Response
 
 
 class AppleMusicEmulator:
@@ -300,17 +299,75 @@ class AppleMusicEmulator:
                 if resource != RECENTLY_PLAYED or i.type in wanted
             ]
 
-    def play(self, kind: str, item_id: str) -> None:
+    def play(
+        self, song_id: str, item_id: str | None = None, *, at: dt.datetime | None = None, user: int = 0
+    ) -> dict[str, Any]:
         """
-        Play a song: put it at the front of ``recent/played/tracks`` (moved there when already
-        in the history, which keeps its newest 50).
+        Play a song as the user would: it goes to the front of ``recent/played/tracks`` (moved
+        there when already in it; the history keeps its newest 50) and into the ground truth
+        (:meth:`plays`). Returns ``{"at", "type", "id"}``.
 
-        :param kind: ``songs`` (``item_id`` a catalog song id), ``library-songs`` (a library id)
-            or ``music-videos`` (a catalog music video id).
-        :param item_id: the played item's id.
+        :param song_id: the id played: a catalog song or music video id, or a library song id
+            (``i.…``); its kind is found from it. Or, with ``item_id``, the kind (``songs``,
+            ``library-songs``, ``music-videos``).
+        :param item_id: the id, when ``song_id`` gives the kind.
+        :param at: when it was played (aware; default now): not before the user's last play,
+            so a test can play a week in a second.
+        :param user: whose history.
+        """
+        moment = at if at is not None else dt.datetime.now(dt.timezone.utc)
+        with self._lock:
+            history = self._current(user).library.history
+            kind = song_id if item_id is not None else history.kind_of(song_id)
+            history.play(kind, item_id if item_id is not None else song_id, moment)
+        return {"at": moment, "type": kind, "id": item_id if item_id is not None else song_id}
+
+    def listening_session(
+        self,
+        plays: int = 20,
+        *,
+        start: dt.datetime | None = None,
+        seed: int | None = None,
+        mix: SessionMix | None = None,
+        user: int = 0,
+    ) -> list[dict[str, Any]]:
+        """
+        A burst of ``plays`` plays, one after the other from ``start``, each when the one before
+        it ended (no ``start``: now, a microsecond apart): replays of songs in the history,
+        library and catalog songs, music videos and now and then the same song twice in a row
+        (:class:`~airflow_provider_applemusic.emulator.sessions.SessionMix`). Returns the plays,
+        oldest first, as :meth:`play` does.
+
+        :param plays: how many plays.
+        :param start: when the first begins (aware).
+        :param seed: draws the plays (default: the user's session count, from the emulator's seed).
+        :param mix: the shares of each kind of play.
+        :param user: whose history.
         """
         with self._lock:
-            self._current().library.history.play(kind, item_id)
+            history = self._current(user).library.history
+            draw = random.Random(f"session:{history.seed}:{seed if seed is not None else len(history.log)}")
+            made = listening_session(history, draw, start, plays, mix or SessionMix())
+        return [{"at": at, "type": kind, "id": item_id} for at, kind, item_id in made]
+
+    def plays(self, user: int = 0) -> list[dict[str, Any]]:
+        """
+        The ground truth the API never gives: every play made so far, oldest first (as :meth:`play`).
+
+        :param user: whose plays.
+        """
+        with self._lock:
+            log = self._current(user).library.history.log
+            return [{"at": at, "type": kind, "id": item_id} for at, kind, item_id in log]
+
+    def replay(self, user: int = 0) -> dict[str, Any]:
+        """
+        The user's latest Replay summary, every view with every item (what ``music-summaries`` serves).
+
+        :param user: whose summary.
+        """
+        with self._lock:
+            return summary(self._current(user).library, replay_year())
 
     def ratings(self, kind: str, user: int = 0) -> dict[str, int]:
         """
@@ -549,10 +606,10 @@ class AppleMusicEmulator:
 
     async def _respond(self, request: Request) -> Response:
         """Count a request, wait out the latency, answer it (under the lock), count the answer."""
-        if request.path == CONTROL_CHANGES_PATH:
-            return self._control_changes(request)
-        if request.path == CONTROL_STATS_PATH:
-            return self._control_stats()
+        control = CONTROL_PATHS.get(request.path)
+        if control is not None:
+            with self._lock:
+                return control(self, request)
         user = self._user_by_token.get(request.headers.get("music-user-token", ""), 0)
         with self._lock:
             stats = self.stats
@@ -595,49 +652,6 @@ class AppleMusicEmulator:
         account.materialize()
         router = Router(self.options, self.stats, account, self._gate, self._counters)
         return self._gate.spoil(fault, lambda: router.route(request))
-
-    def _control_stats(self) -> Response:
-        """
-        ``GET /emulator/stats`` (not counted): requests seen, their statuses, and the fetch span
-        (seconds from the first request counted to the last answer), for a client in another process.
-        """
-        with self._lock:
-            stats = self.stats
-            span = (
-                stats.last_response_at - stats.first_request_at
-                if stats.first_request_at is not None and stats.last_response_at is not None
-                else None
-            )
-            return json_response(
-                200,
-                {
-                    "requests": stats.requests,
-                    "statuses": {str(k): v for k, v in stats.statuses.items()},
-                    "span_seconds": span,
-                    "max_in_flight": stats.max_in_flight,
-                },
-            )
-
-    def _control_changes(self, request: Request) -> Response:
-        """``POST /emulator/changes``: :meth:`apply_changes` for a running emulator (not counted)."""
-        if request.method != "POST":
-            return error(405, "Method Not Allowed", "Use POST.", "40500")
-        payload = json_body(request.body or b"{}")
-        if isinstance(payload, Response):
-            return payload
-        unknown = set(payload) - {"add", "remove", "resource", "user"}
-        if unknown:
-            return error(400, "Bad Request", f"Unknown fields: {', '.join(sorted(unknown))}.", "40000")
-        try:
-            added, removed = self.apply_changes(
-                payload.get("add", 0),
-                payload.get("remove", 0),
-                payload.get("resource", "library-albums"),
-                payload.get("user", 0),
-            )
-        except (ValueError, TypeError) as err:
-            return error(400, "Bad Request", str(err), "40000")
-        return json_response(200, {"added": added, "removed": removed})
 
 
 def _option_property(name: str) -> property:

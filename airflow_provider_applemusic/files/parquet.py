@@ -126,9 +126,28 @@ def _ledger_columns() -> dict[str, tuple[pa.DataType, Callable[[dict[str, Any]],
     }
 
 
+def _replay_columns() -> dict[str, tuple[pa.DataType, Callable[[dict[str, Any]], Any]]]:
+    """Replay's columns (``AppleMusicExportOperator(resource="replay")``): one row per view, rank, item."""
+    import pyarrow as pa
+
+    def flat(name: str) -> Callable[[dict[str, Any]], Any]:
+        return lambda row: row.get(name)
+
+    text = ("period", "view", "entry_id", "id", "type", "name", "artist_name", "album_name")
+    columns = {name: (pa.string(), flat(name)) for name in text}
+    return {
+        "year": (pa.int32(), flat("year")),
+        "period": columns["period"],
+        "view": columns["view"],
+        "rank": (pa.int32(), flat("rank")),
+        **{name: columns[name] for name in text[2:]},
+    }
+
+
 #: resources whose rows are flat records (not API resources), with columns of their own
 FLAT_RESOURCES: dict[str, Callable[[], dict[str, tuple[pa.DataType, Callable[[dict[str, Any]], Any]]]]] = {
     "ledger": _ledger_columns,
+    "replay": _replay_columns,
 }
 
 

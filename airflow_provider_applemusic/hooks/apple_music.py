@@ -44,6 +44,7 @@ from airflow_provider_applemusic.hooks.operations import (
     library_playlist_plan,
     playlist_path,
     ratings_plan,
+    replay_plan,
     storefront_plan,
 )
 from airflow_provider_applemusic.transport.errors import developer_token_probe_path
@@ -508,6 +509,19 @@ class AppleMusicHook(AppleMusicHookBase):
         return self.run(
             code_resources_plan(wanted, storefront or self.settings.storefront, self._storefronts)
         )
+
+    def get_replay(self, *, language: str | None = None) -> dict[str, Any] | None:
+        """
+        The user's latest Replay year (``GET /v1/me/music-summaries?filter[year]=latest``,
+        views ``top-songs``, ``top-albums``, ``top-artists`` with their items included): the
+        summary resource (``attributes {period, year}``, ``views``), or None when no year is
+        available yet. Rows of it: :func:`~airflow_provider_applemusic.api.replay.replay_rows`.
+
+        :param language: the API's ``l`` (a language tag).
+        """
+        validate_language(language)
+        self.validate()
+        return self.run(replay_plan(language))
 
     # -- playlists -------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from airflow_provider_applemusic.api.listings import first_page_plan
 from airflow_provider_applemusic.api.plans import arun_plan
 from airflow_provider_applemusic.api.resources import listing_resource
 from airflow_provider_applemusic.api.validation import (
+    validate_language,
     validate_page_size,
     validate_storefront,
 )
@@ -21,6 +22,7 @@ from airflow_provider_applemusic.hooks.operations import (
     catalog_storefront_plan,
     find_in_library_plan,
     library_playlist_plan,
+    replay_plan,
     storefront_plan,
 )
 
@@ -156,6 +158,15 @@ class AppleMusicAsyncHook(AppleMusicHookBase):
         row = listing_resource(resource)
         validate_page_size(page_size, maximum=row.page_max)
         return await self.run(first_page_plan(row, parent_id, {**dict(row.query), "limit": str(page_size)}))
+
+    async def get_replay(self, *, language: str | None = None) -> dict[str, Any] | None:
+        """
+        Async :meth:`AppleMusicHook.get_replay`: the latest Replay summary, or None (no year yet).
+
+        :param language: the API's ``l`` (a language tag).
+        """
+        validate_language(language)
+        return await self.run(replay_plan(language))
 
     async def get_library_playlist(self, playlist_id: str) -> dict[str, Any] | None:
         """

@@ -13,7 +13,8 @@ from airflow_provider_applemusic.api.codes import code_lookups, matches_by_code
 from airflow_provider_applemusic.api.ids import add_batches, catalog_lookups
 from airflow_provider_applemusic.api.plans import Batch, Plan
 from airflow_provider_applemusic.api.ratings import rating_requests, ratings_from_body
-from airflow_provider_applemusic.api.resources import listing_resource
+from airflow_provider_applemusic.api.replay import REPLAY
+from airflow_provider_applemusic.api.resources import listing_resource, resource_row
 from airflow_provider_applemusic.exceptions import INCURABLE_ERRORS, AppleMusicError
 from airflow_provider_applemusic.transport.transport import Request
 
@@ -120,6 +121,19 @@ def code_resources_plan(
                     by_code[code] += found
         resolved[param] = by_code
     return resolved
+
+
+def replay_plan(language: str | None) -> Plan[dict[str, Any] | None]:
+    """
+    The user's latest Replay summary (``GET /v1/me/music-summaries?filter[year]=latest`` with
+    every view and its items included), or None when no year is available yet (the service
+    answers that it does not exist: 404; or no ``data``).
+    """
+    row = resource_row(REPLAY)
+    params = dict(row.query)
+    if language:
+        params["l"] = language
+    return first_resource((yield Request("GET", row.path, params, expect_data=True, not_found="none")))
 
 
 def create_playlist_plan(

@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_applemusic.api.listings import ListingQuery
 from airflow_provider_applemusic.api.paging import progress_ticker
-from airflow_provider_applemusic.api.resources import LISTING_RESOURCES, WINDOWED_RESOURCES, listing_resource
+from airflow_provider_applemusic.api.replay import REPLAY, refuse_arguments, replay_rows
+from airflow_provider_applemusic.api.resources import (
+    LISTING_RESOURCES,
+    WINDOWED_RESOURCES,
+    listing_resource,
+)
 from airflow_provider_applemusic.api.validation import (
     validate_concurrency,
 )
@@ -33,7 +38,9 @@ if TYPE_CHECKING:
     from airflow_provider_applemusic.files.location import Location
 
 #: what can be exported: every top-level listing of the resource table
-EXPORTABLE = tuple(name for name, row in LISTING_RESOURCES.items() if row.parent is None)
+EXPORTABLE = tuple(name for name, row in LISTING_RESOURCES.items() if row.parent is None and row.paged)
+#: what can be exported besides: the rows of the resource table one request answers whole (Replay)
+SUMMARIES = tuple(name for name, row in LISTING_RESOURCES.items() if not row.paged)
 PLAYLIST_TRACKS = "library-playlist-tracks"
 PROGRESS_EVERY_SECONDS = 5.0
 
@@ -171,11 +178,25 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
     ) -> None:
         super().__init__(apple_music_conn_id=apple_music_conn_id, **kwargs)
         # templated arguments (the destination, language, the window) are checked in export
-        if resource not in EXPORTABLE:
-            raise AppleMusicConfigError(f"resource must be one of {', '.join(EXPORTABLE)}, got {resource!r}")
+        if resource not in (*EXPORTABLE, *SUMMARIES):
+            names = ", ".join((*EXPORTABLE, *SUMMARIES))
+            raise AppleMusicConfigError(f"resource must be one of {names}, got {resource!r}")
+        if resource == REPLAY:
+            refuse_arguments(
+                page_size=page_size,
+                include=include,
+                extend=extend,
+                added_after=added_after,
+                added_before=added_before,
+                playlist_tracks=playlist_tracks,
+            )
         self.file_format, self.compression = self.check_format(file_format, compression)
-        # what every page asks for but the templated language, checked once, here
-        self._query = ListingQuery.checked(resource, page_size=page_size, include=include, extend=extend)
+        # what every page asks for but the templated language, checked once, here (Replay: no pages)
+        self._query = (
+            None
+            if resource == REPLAY
+            else ListingQuery.checked(resource, page_size=page_size, include=include, extend=extend)
+        )
         self.page_size = page_size
         self.max_concurrency = validate_concurrency(max_concurrency)
         if not isinstance(replace, bool):
@@ -183,8 +204,8 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         windowed = added_after is not None or added_before is not None
         _check_listing(resource, windowed=windowed, playlist_tracks=playlist_tracks)
         self.resource = resource
-        self.include = self._query.params.get("include")
-        self.extend = self._query.params.get("extend", "")
+        self.include = self._query.params.get("include") if self._query is not None else None
+        self.extend = self._query.params.get("extend", "") if self._query is not None else ""
         self.language = language
         self.replace = replace
         self.added_after = added_after
@@ -227,10 +248,12 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
     def export(self) -> ExportResult:
         """Check the rendered arguments, then page, encode and write; see the class."""
         window = AddedWindow.from_arguments(self.added_after, self.added_before)
-        query = self._query.with_language(self.language)
+        query = self._query.with_language(self.language) if self._query is not None else None
         target = self.destination()
         self.hook.validate()
         self.refuse_existing(target, nothing_was="fetched")
+        if query is None:
+            return self._export_replay(target)
         tally = _Tally(self.hook.query_pager(query, pages_in_flight=self.max_concurrency))
         # the store's client is set up before paging starts, so that pages are not kept waiting
         writer = self.writer(target)
@@ -245,6 +268,30 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         self._log_progress(tally)
         result = self._result(target, size, window, tally)
         self._log_exported(result, tally)
+        return result
+
+    def _export_replay(self, target: Location) -> ExportResult:
+        """The latest Replay year, one row per view, rank and item; no year yet: an empty file."""
+        summary = self.hook.get_replay(language=self.language)
+        rows = replay_rows(summary)
+        size = self.write(self.writer(target), [rows], REPLAY)
+        ids = hashlib.sha256("".join(f"{row['view']}:{row['id']}\n" for row in rows).encode())
+        if summary is None:
+            self.log.info("No Replay year is available yet: an empty export")
+        else:
+            self.log.info("Replay %s: %d rows", (summary.get("attributes") or {}).get("year"), len(rows))
+        result = ExportResult(
+            uri=target.uri,
+            resource=REPLAY,
+            count=len(rows),
+            bytes=size,
+            format=self.file_format,
+            compression=self.compression,
+            skipped_without_date_added=0,
+            pages=1,
+            ids_sha256=ids.hexdigest(),
+        )
+        self.log.info("Exported %d replay rows (%d bytes) to %s", result.count, result.bytes, result.uri)
         return result
 
     def _batches(
@@ -324,7 +371,10 @@ class AppleMusicExportOperator(ListingExportBaseOperator):
 
     :param resource: one of ``library-albums``, ``library-songs``, ``library-artists``,
         ``library-playlists``, ``library-music-videos``, ``recently-added``,
-        ``recently-played-tracks``, ``heavy-rotation``.
+        ``recently-played-tracks``, ``heavy-rotation``, ``replay`` (the latest Replay year: one
+        row per view, rank and item, see :func:`~airflow_provider_applemusic.api.replay.replay_rows`;
+        no year yet: an empty file; ``page_size``, ``include``, ``extend``, date windows and
+        ``playlist_tracks`` do not apply).
     :param path: where the file goes: an ``ObjectStoragePath`` or a URL (``s3://bucket/key``,
         ``gs://bucket/key``, ``file:///dir/file``). (templated)
     :param storage_conn_id: the store's connection; None: the one named in the URL

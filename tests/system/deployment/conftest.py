@@ -447,6 +447,15 @@ def start_local_s3() -> tuple[Any, str, Any]:
     return moto, s3_url, s3
 
 
+#: the test that stops the deployment: it runs after every other test of the tier, whatever its file
+STOPPING_TEST = "test_stopping_leaves_no_process_and_no_open_port"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Move :data:`STOPPING_TEST` to the end (the tier's tests share one deployment)."""
+    items.sort(key=lambda item: item.name == STOPPING_TEST)
+
+
 @pytest.fixture(scope="session")
 def deployment() -> Iterator[Deployment]:
     """A running deployment: the four Airflow components, the emulator and moto's S3."""

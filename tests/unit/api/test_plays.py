@@ -120,6 +120,17 @@ def test_an_older_order_is_not_new_and_the_list_stays() -> None:
     assert back.rows == []  # b is not recorded twice
 
 
+def test_an_older_order_that_only_lacks_the_newest_plays_is_held_back_too() -> None:
+    # a list shorter than 50: the stale read shows nothing new, but taking it would drop x and
+    # y from the kept list, and the next run would record them again
+    first = poll(None, _entries("abc"), T0, "r1")
+    second = poll(first.state, _entries("yxabc"), T0 + MINUTE, "r2")
+    stale = poll(second.state, _entries("abc"), T0 + 2 * MINUTE, "r3")
+    assert stale.older and stale.rows == []
+    after = poll(stale.state, _entries("yxabc"), T0 + 3 * MINUTE, "r4")
+    assert after.rows == []
+
+
 def test_an_older_order_that_stays_is_accepted_in_a_later_run() -> None:
     first = poll(None, _entries("abc"), T0, "r1")
     second = poll(first.state, _entries("bac"), T0 + MINUTE, "r2")
@@ -145,6 +156,25 @@ def test_a_lost_overlap_in_a_full_list_is_a_gap_then_every_entry() -> None:
     )
     assert _ids(result.rows) == fresh
     assert poll(result.state, _entries(fresh), T0 + 61 * MINUTE, "r3").rows == []
+
+
+def test_a_burst_over_50_whose_oldest_song_was_a_replay_is_a_gap() -> None:
+    old = [f"o{i}" for i in range(50)]
+    first = poll(None, _entries(old), T0, "r1")
+    # two fresh songs, o30 again, then 49 fresh: o30 stands last, as if it had survived
+    history = _played(old, "x1", "x2", "o30", *(f"n{i}" for i in range(49)))
+    assert history[-1] == "o30"
+    result = poll(first.state, _entries(history), T0 + 60 * MINUTE, "r2")
+    assert result.gap and result.new == 50 and _ids(result.rows) == history
+
+
+def test_a_song_taken_out_of_the_library_is_not_a_gap() -> None:
+    old = [f"o{i}" for i in range(50)]
+    first = poll(None, _entries(old), T0, "r1")
+    after_removal = [key for key in old if key != "o3"]
+    history = _played(after_removal, *(f"n{i}" for i in range(10)))
+    result = poll(first.state, _entries(history), T0 + 15 * MINUTE, "r2")
+    assert not result.gap and _ids(result.rows) == [f"n{i}" for i in reversed(range(10))]
 
 
 def test_a_short_list_with_nothing_kept_is_not_a_gap() -> None:
