@@ -9,6 +9,10 @@ framing), :mod:`~airflow_provider_applemusic.emulator.gate` (faults, tokens, the
 options are :class:`~airflow_provider_applemusic.emulator.options.EmulatorOptions`: the
 constructor's parameters, the ``:param:`` list below and the read-write attributes of the same
 names are generated from them.
+
+Over 600 lines: it is the emulator's whole public face (what tests and users call: the library,
+plays, faults, ratings, changes), each method a few lines under its reference docstring; the
+work is in the layers above.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ hook operations. Each operation is written once as a plan
 (:mod:`~airflow_provider_applemusic.hooks.operations`, :mod:`~airflow_provider_applemusic.api.listings`);
 the sync hook runs it over the transport's ``send``, the async hook over its ``asend``
 (:class:`~airflow_provider_applemusic.transport.transport.Transport`).
+
+Over 600 lines: every public method of the sync hook is here, each a few lines of code under
+the docstring that is its reference page; the work itself is in the plans.
 """
 
 from __future__ import annotations
