@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_applemusic.api.codes import CODE_KINDS, normalize_codes
+from airflow_provider_applemusic.api.enrichment import Enricher, enrich_pages, include_for, validate_enrich
 from airflow_provider_applemusic.api.ids import normalize_ids, track_items
 from airflow_provider_applemusic.api.listings import page_plan
 from airflow_provider_applemusic.api.paging import ListingPager, listing_params
@@ -42,6 +43,7 @@ from airflow_provider_applemusic.hooks.operations import (
     catalog_storefront_plan,
     code_resources_plan,
     create_playlist_plan,
+    enrichment_plan,
     find_in_library_plan,
     first_resource,
     library_playlist_plan,
@@ -307,6 +309,7 @@ class AppleMusicHook(AppleMusicHookBase):
         language: str | None = None,
         pages_in_flight: int = 1,
         parent_id: str | None = None,
+        enrich: Iterable[str] | str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """
         Every item of a library listing, as the API returned it, in the API's order.
@@ -332,17 +335,49 @@ class AppleMusicHook(AppleMusicHookBase):
         :param pages_in_flight: pages fetched at once (1 to 64), never more than the hook's
             ``max_concurrency``.
         :param parent_id: the playlist's library id, for ``library-playlist-tracks``.
+        :param enrich: ``catalog`` and/or ``ratings``: each item gains ``catalog`` and
+            ``catalog_status``, or ``rating`` (see :meth:`enrich_pages`); ``catalog`` lists
+            library albums and playlists with ``include=catalog``.
         """
+        checked = validate_enrich(enrich, resource)
         pager = self.library_pager(
             resource,
             page_size=page_size,
-            include=include,
+            include=include_for(resource, checked, join_include(include)),
             extend=extend,
             language=language,
             pages_in_flight=pages_in_flight,
             parent_id=parent_id,
         )
+        if checked:
+            return itertools.chain.from_iterable(
+                self.enrich_pages(pager, Enricher(checked), language=language)
+            )
         return itertools.chain.from_iterable(pager)
+
+    def enrich_pages(
+        self, pages: Iterable[list[dict[str, Any]]], enricher: Enricher, *, language: str | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """
+        ``pages`` of a listing, each item enriched, in their order; the look-ups run on this
+        hook's transport (its concurrency, retries and budget) while later pages are fetched.
+        ``catalog``: the catalog resource's ``attributes`` under ``catalog`` and
+        ``catalog_status`` ``ok``, ``none`` (no catalog id) or ``withdrawn`` (the catalog no
+        longer resolves it), fetched 100 ids a request in the user's storefront (asked once);
+        ``ratings``: ``rating`` 1, -1 or None, 200 ids a request. ``enricher.stats`` counts.
+
+        :param pages: lists of items, as a pager yields them.
+        :param enricher: the batching state, built from checked enrichments.
+        :param language: the API's ``l`` for the catalog look-ups.
+        """
+        if "catalog" in enricher.enrich:
+            self.run(catalog_storefront_plan(None, self._storefronts))
+        yield from enrich_pages(
+            pages,
+            enricher,
+            lambda lookup: self.run(enrichment_plan(lookup, self._storefronts, language)),
+            self.max_concurrency,
+        )
 
     def get_library_albums_page(
         self,
@@ -366,11 +401,17 @@ class AppleMusicHook(AppleMusicHookBase):
         include: Iterable[str] | str | None = None,
         language: str | None = None,
         extend: Iterable[str] | str | None = None,
+        enrich: Iterable[str] | str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every library album, with ``dateAdded``: :meth:`iter_library` for ``library-albums``."""
         validate_page_size(page_size)
         return self.iter_library(
-            LIBRARY_ALBUMS, page_size=page_size, include=include, extend=extend, language=language
+            LIBRARY_ALBUMS,
+            page_size=page_size,
+            include=include,
+            extend=extend,
+            language=language,
+            enrich=enrich,
         )
 
     # -- adding and checking presence -----------------------------------------------------

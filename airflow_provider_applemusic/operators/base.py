@@ -89,9 +89,16 @@ class FileOutputMixin(_OperatorMixinBase):
                 f"{target.uri} already exists and replace=False: nothing was {nothing_was}"
             )
 
-    def write(self, writer: ExportWriter, batches: Iterable[list[dict[str, Any]]], resource: str) -> int:
-        """Encode ``batches`` of ``resource`` items and write them with ``writer``; the size."""
-        chunks = encode(batches, resource, self.file_format, self.compression)
+    def write(
+        self,
+        writer: ExportWriter,
+        batches: Iterable[list[dict[str, Any]]],
+        resource: str,
+        *,
+        enrich: Sequence[str] = (),
+    ) -> int:
+        """Encode ``batches`` of ``resource`` items (``enrich``: their enrichments), write them; the size."""
+        chunks = encode(batches, resource, self.file_format, self.compression, enrich=enrich)
         return writer.write(chunks, replace=self.replace)
 
     def emit_asset_events(self, context: Context, extra: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_applemusic.api.enrichment import Enricher, include_for, validate_enrich
 from airflow_provider_applemusic.api.paging import progress_ticker
 from airflow_provider_applemusic.api.resources import LISTING_RESOURCES, WINDOWED_RESOURCES, listing_resource
 from airflow_provider_applemusic.api.validation import (
@@ -54,6 +55,8 @@ class ExportResult:
     skipped_without_date_added: int
     pages: int
     ids_sha256: str = ""
+    #: what enrichment found and its requests (None: no enrichment)
+    enrichment: dict[str, int] | None = None
 
     def snapshot_state(self, recorded: Any) -> dict[str, Any]:
         """
@@ -143,6 +146,7 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         added_after: str | dt.datetime | None = None,
         added_before: str | dt.datetime | None = None,
         playlist_tracks: bool = False,
+        enrich: Iterable[str] | str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(apple_music_conn_id=apple_music_conn_id, **kwargs)
@@ -157,8 +161,9 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
             raise AppleMusicConfigError(f"replace must be True or False, got {replace!r}")
         windowed = added_after is not None or added_before is not None
         _check_listing(resource, windowed=windowed, playlist_tracks=playlist_tracks)
+        self.enrich = validate_enrich(enrich, resource)
         self.resource = resource
-        self.include = join_include(include)
+        self.include = include_for(resource, self.enrich, join_include(include))
         self.extend = join_extend(extend, required=row.extended)
         self.language = language
         self.replace = replace
@@ -182,8 +187,14 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         return self.xcom_value(result)
 
     def xcom_value(self, result: ExportResult) -> dict[str, Any]:
-        """What ``execute`` returns: the event extra and the count of items without ``dateAdded``."""
-        return {**result.event_extra(), "skipped_without_date_added": result.skipped_without_date_added}
+        """
+        What ``execute`` returns: the event extra, the count of items without ``dateAdded`` and,
+        with ``enrich``, what enrichment found.
+        """
+        value = {**result.event_extra(), "skipped_without_date_added": result.skipped_without_date_added}
+        if result.enrichment is not None:
+            value["enrichment"] = result.enrichment
+        return value
 
     def export(self) -> ExportResult:
         """Check the rendered arguments, then page, encode and write; see the class."""
@@ -198,15 +209,46 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         writer.prepare()
         # the first page is read before the store is touched: what fails there (a refused token,
         # a listing the account does not serve) leaves no trace in it, not even a temporary file
-        pages = iter(tally.pager)
+        enricher = Enricher(self.enrich) if self.enrich else None
+        pages = self._enriched(iter(tally.pager), enricher)
         first = next(pages)
         size = self.write(
-            writer, self._batches(itertools.chain([first], pages), window, tally), self.resource
+            writer,
+            self._batches(itertools.chain([first], pages), window, tally),
+            self.resource,
+            enrich=self.enrich,
         )
         self._log_progress(tally)
         result = self._result(target, size, window, tally)
+        if enricher is not None:
+            result.enrichment = enricher.stats.as_dict()
+            self._log_enriched(enricher)
         self._log_exported(result, tally)
         return result
+
+    def _enriched(
+        self, pages: Iterator[list[dict[str, Any]]], enricher: Enricher | None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The enrichment stage between paging and writing: ``pages`` enriched, in order."""
+        if enricher is None:
+            return pages
+        return iter(self.hook.enrich_pages(pages, enricher, language=self.language))
+
+    def _log_enriched(self, enricher: Enricher) -> None:
+        stats = enricher.stats
+        self.log.info(
+            "Enriched with %s: catalog %d ok, %d without a catalog id, %d withdrawn (%d requests); "
+            "ratings %d loved, %d disliked, %d unrated (%d requests)",
+            " and ".join(self.enrich),
+            stats.catalog_ok,
+            stats.catalog_none,
+            stats.catalog_withdrawn,
+            stats.catalog_requests,
+            stats.loved,
+            stats.disliked,
+            stats.unrated,
+            stats.rating_requests,
+        )
 
     def _pager(self) -> ListingPager:
         return self.hook.library_pager(
@@ -315,9 +357,20 @@ class AppleMusicExportOperator(ListingExportBaseOperator):
     :param added_before: keep items added before this instant. (templated)
     :param playlist_tracks: with ``library-playlists``, each playlist carries all its tracks under
         ``relationships.tracks.data`` (an empty list for a playlist without tracks).
+    :param enrich: ``["catalog"]``, ``["ratings"]`` or both. ``catalog``: each item gains
+        ``catalog`` (its catalog resource's ``attributes``, or null) and ``catalog_status``
+        (``ok``, ``none``: no catalog id, ``withdrawn``: the catalog no longer resolves it),
+        fetched 100 ids a request in the user's storefront (library albums and playlists are
+        listed with ``include=catalog``, where their catalog ids are); Parquet gains typed columns
+        (``isrc``, ``upc``, ``record_label``, ``audio_traits``, ``composer_name``, ``url``, ...).
+        ``ratings``: each item gains ``rating`` (1 love, -1 dislike, null), 200 ids a request.
+        Not for ``library-artists``. The look-ups share the export's concurrency, retries and
+        request budget and run while later pages are fetched; the order stays the service's.
     :return: ``{"uri", "resource", "count", "bytes", "format", "compression",
-        "skipped_without_date_added"}``; the same (but the skip count) is the extra of the
-        event on every outlet asset.
+        "skipped_without_date_added"}`` (and, with ``enrich``, ``"enrichment"``: the counts of
+        ``catalog_ok``, ``catalog_none``, ``catalog_withdrawn``, ``loved``, ``disliked``,
+        ``unrated`` and the requests); the same (but the skip count and the enrichment) is the
+        extra of the event on every outlet asset.
     """
 
     template_fields: Sequence[str] = (
@@ -347,6 +400,7 @@ class AppleMusicExportOperator(ListingExportBaseOperator):
         added_after: str | dt.datetime | None = None,
         added_before: str | dt.datetime | None = None,
         playlist_tracks: bool = False,
+        enrich: Iterable[str] | str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -363,6 +417,7 @@ class AppleMusicExportOperator(ListingExportBaseOperator):
             added_after=added_after,
             added_before=added_before,
             playlist_tracks=playlist_tracks,
+            enrich=enrich,
             **kwargs,
         )
         self.path = path
