@@ -26,13 +26,14 @@ if TYPE_CHECKING:
 #: columns whose values are all different: no dictionary encoding
 UNIQUE_COLUMNS = frozenset({"id", "resource_json", "catalog_id", "play_id", "isrc", "upc", "url"})
 #: a row group is written when it reaches this many rows, or this many bytes in Arrow form
-#: (before encoding): about 1.5 to 2 MiB of snappy-compressed songs. Memory holds one row group
-#: in Arrow form and its encoded pages, so the size bounds the memory of a Parquet export;
-#: 16,384 rows is a multiple of the batch sizes readers scan in (DuckDB's 2,048, Arrow's
-#: 1,024), and a 200,000-song file has 13 row groups: enough for parallel scans, few enough
-#: that footer statistics stay small.
+#: (before encoding), whichever comes first: songs make groups of about 8,000 rows (4,500
+#: enriched), about 0.8 MiB snappy-compressed. Memory holds one row group in Arrow form and its
+#: encoded pages, so these bound the memory of a Parquet export whatever its length. Readers
+#: (DuckDB, Polars, Spark, pyarrow) scan row groups in parallel and skip them by statistics; a
+#: 200,000-song file has about 25 groups: enough to spread, few enough that the footer stays
+#: small (see docs/enriched-exports.md).
 ROW_GROUP_ROWS = 16_384
-ROW_GROUP_BYTES = 8 * 1024 * 1024
+ROW_GROUP_BYTES = 4 * 1024 * 1024
 #: the columns each enrichment adds (``catalog``: the catalog resource's attributes, falling
 #: back to the item's own where the catalog gave none)
 ENRICHED_COLUMNS: dict[str, tuple[str, ...]] = {

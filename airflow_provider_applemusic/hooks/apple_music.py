@@ -59,6 +59,7 @@ if TYPE_CHECKING:
 
     import requests
 
+    from airflow_provider_applemusic.api.enrichment import Lookup
     from airflow_provider_applemusic.api.plans import Plan
     from airflow_provider_applemusic.transport.budget import RequestBudget
     from airflow_provider_applemusic.transport.concurrency import (
@@ -359,12 +360,9 @@ class AppleMusicHook(AppleMusicHookBase):
         self, pages: Iterable[list[dict[str, Any]]], enricher: Enricher, *, language: str | None = None
     ) -> Iterator[list[dict[str, Any]]]:
         """
-        ``pages`` of a listing, each item enriched, in their order; the look-ups run on this
-        hook's transport (its concurrency, retries and budget) while later pages are fetched.
-        ``catalog``: the catalog resource's ``attributes`` under ``catalog`` and
-        ``catalog_status`` ``ok``, ``none`` (no catalog id) or ``withdrawn`` (the catalog no
-        longer resolves it), fetched 100 ids a request in the user's storefront (asked once);
-        ``ratings``: ``rating`` 1, -1 or None, 200 ids a request. ``enricher.stats`` counts.
+        ``pages`` with each item enriched (:class:`~airflow_provider_applemusic.api.enrichment.Enricher`),
+        in order; the look-ups (catalog in the user's storefront, asked once; ratings) go through
+        this hook's transport while later pages are fetched.
 
         :param pages: lists of items, as a pager yields them.
         :param enricher: the batching state, built from checked enrichments.
@@ -372,12 +370,11 @@ class AppleMusicHook(AppleMusicHookBase):
         """
         if "catalog" in enricher.enrich:
             self.run(catalog_storefront_plan(None, self._storefronts))
-        yield from enrich_pages(
-            pages,
-            enricher,
-            lambda lookup: self.run(enrichment_plan(lookup, self._storefronts, language)),
-            self.max_concurrency,
-        )
+
+        def send(lookup: Lookup) -> dict[str, Any]:
+            return self.run(enrichment_plan(lookup, self._storefronts, language))
+
+        yield from enrich_pages(pages, enricher, send, self.max_concurrency)
 
     def get_library_albums_page(
         self,
