@@ -47,8 +47,9 @@ NEEDS_CATALOG_RELATIONSHIP = frozenset({"library-albums", "library-playlists", "
 #: ``catalog_status`` values: the catalog answered the id, the item has no catalog id (an
 #: upload, a song without ``playParams``), the catalog no longer resolves the id
 CATALOG_OK, CATALOG_NONE, CATALOG_WITHDRAWN = "ok", "none", "withdrawn"
-#: pages waiting for look-ups before the driver stops taking new ones (bounds memory)
-MAX_PAGES_WAITING = 32
+#: pages waiting for look-ups before the driver stops taking new ones: bounds memory, and
+#: makes the look-ups take their turn in the places the pager shares with them
+MAX_PAGES_WAITING = 4
 
 
 def validate_enrich(enrich: Any, resource: str, *, param: str = "enrich") -> tuple[str, ...]:

@@ -511,6 +511,7 @@ class AppleMusicEmulator:
     def _handle(self, number: int, request: Request, account: Account) -> Response:
         """Request ``number`` through the gate, then to its route, for the user's ``account``."""
         self.stats.paths[request.path] += 1
+        self.stats.arrivals.append(request.path)
         if is_listing_page(request):
             raw_offset = request.query.get("offset") or "0"
             offset = int(raw_offset) if raw_offset.isdigit() else -1

@@ -161,6 +161,22 @@ def test_a_10000_song_export_with_both_enrichments_sends_at_most_253_requests(
     assert by_kind["ratings"] == result["enrichment"]["rating_requests"] == 50
 
 
+def test_look_ups_of_early_pages_go_out_while_later_pages_are_fetched(
+    start_emulator: Any, tmp_path: Any
+) -> None:
+    emulator = start_emulator(songs=6_000, latency_ms=10)
+    emulator.reset_stats()
+    _export(resource="library-songs", path=str(tmp_path / "songs.jsonl"), enrich=BOTH, max_concurrency=4)
+    arrivals = emulator.stats.arrivals
+    pages = [n for n, path in enumerate(arrivals) if path == "/v1/me/library/songs"]
+    look_ups = [n for n, path in enumerate(arrivals) if path.startswith(("/v1/catalog/", "/v1/me/ratings/"))]
+    assert len(pages) >= 60 and len(look_ups) >= 80
+    # the look-ups share the pages' 4 places: they start once a few pages wait for them (the
+    # pager keeps up to 8 pages ahead), and go on between the following pages
+    assert look_ups[0] < pages[len(pages) // 2]
+    assert sum(1 for n in look_ups if n < pages[-1]) > len(look_ups) // 3
+
+
 def test_enrichment_requests_are_retried_like_the_pages(start_emulator: Any, tmp_path: Any) -> None:
     emulator = start_emulator(songs=600)
     emulator.inject("504_html", count=2, path_prefix="/v1/catalog/")
