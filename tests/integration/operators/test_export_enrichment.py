@@ -248,3 +248,19 @@ def test_history_items_are_rated_by_their_own_type(start_emulator: Any, tmp_path
     rows = _jsonl((tmp_path / "played.jsonl").read_bytes())
     assert rows == enriched(emulator, emulator.library_items("recently-played-tracks", extend=()), BOTH)
     assert {row["type"] for row in rows} >= {"songs", "library-songs"}
+
+
+def test_look_ups_draw_on_the_connections_request_budget(
+    start_emulator: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator = start_emulator(songs=700, rate_limit=10)
+    conn = emulator.connection_dict()
+    conn["extra"]["requests_per_second"] = 9.0
+    monkeypatch.setenv("AIRFLOW_CONN_APPLE_MUSIC_DEFAULT", json.dumps(conn))
+    result = _export(resource="library-songs", path=str(tmp_path / "songs.jsonl"), enrich=BOTH)
+    stats = emulator.stats
+    look_ups = result["enrichment"]["catalog_requests"] + result["enrichment"]["rating_requests"]
+    assert look_ups >= 10 and stats.requests >= look_ups + 8
+    # pages and look-ups together, evenly spaced at the budget's rate: never throttled
+    assert set(stats.statuses) == {200}
+    assert stats.accepted_rate() <= 9.0 * 1.1
