@@ -288,8 +288,13 @@ def enrich_pages(
             for page in pages:
                 for lookup in enricher.add(list(page)):
                     running[pool.submit(fetch, lookup)] = lookup
-                settle(block=enricher.waiting > MAX_PAGES_WAITING)
+                settle(block=False)
                 yield from enricher.ready()
+                # too many pages wait: take answers before the next page (not when they wait for
+                # ids of pages still to come)
+                while enricher.waiting > MAX_PAGES_WAITING and running:
+                    settle(block=True)
+                    yield from enricher.ready()
             for lookup in enricher.flush():
                 running[pool.submit(fetch, lookup)] = lookup
             while running:

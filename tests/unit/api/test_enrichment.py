@@ -162,3 +162,25 @@ def test_the_driver_raises_the_first_failed_look_up() -> None:
 
     with pytest.raises(RuntimeError, match="refused"):
         list(enrich_pages(iter([[song("i.1", "1")]]), Enricher(("catalog",)), fetch, workers=2))
+
+
+def test_the_driver_takes_no_new_page_while_too_many_wait_for_answers() -> None:
+    from airflow_provider_applemusic.api.enrichment import MAX_PAGES_WAITING
+
+    enricher = Enricher(("catalog",), catalog_batch=2)
+    pulled: list[int] = []
+
+    def pages() -> Any:
+        for number in range(40):
+            # whatever the answers' timing, a page is only asked for when few wait
+            assert enricher.waiting <= MAX_PAGES_WAITING
+            pulled.append(number)
+            yield [song(f"i.{number}.{n}", f"{number}{n}") for n in range(2)]
+
+    def slow(lookup: Lookup) -> dict[str, Any]:
+        threading.Event().wait(0.005)  # a slow answer (latency), not a condition waited for
+        return {cid: {} for cid in lookup.ids}
+
+    out = list(enrich_pages(pages(), enricher, slow, workers=2))
+    assert len(out) == len(pulled) == 40
+    assert enricher.stats.catalog_ok == 80
