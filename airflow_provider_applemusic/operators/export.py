@@ -210,7 +210,7 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         # the first page is read before the store is touched: what fails there (a refused token,
         # a listing the account does not serve) leaves no trace in it, not even a temporary file
         enricher = Enricher(self.enrich) if self.enrich else None
-        pages = self._enriched(iter(tally.pager), enricher)
+        pages = self._enriched(iter(tally.pager), enricher, window)
         first = next(pages)
         size = self.write(
             writer,
@@ -227,12 +227,16 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         return result
 
     def _enriched(
-        self, pages: Iterator[list[dict[str, Any]]], enricher: Enricher | None
+        self, pages: Iterator[list[dict[str, Any]]], enricher: Enricher | None, window: AddedWindow
     ) -> Iterator[list[dict[str, Any]]]:
-        """The enrichment stage between paging and writing: ``pages`` enriched, in order."""
+        """
+        The enrichment stage between paging and writing: the items of ``pages`` the window
+        keeps (only those are looked up), enriched, in order.
+        """
         if enricher is None:
             return pages
-        return iter(self.hook.enrich_pages(pages, enricher, language=self.language))
+        kept = ([item for item in page if window.keeps(item)] for page in pages)
+        return iter(self.hook.enrich_pages(kept, enricher, language=self.language))
 
     def _log_enriched(self, enricher: Enricher) -> None:
         stats = enricher.stats

@@ -264,3 +264,20 @@ def test_look_ups_draw_on_the_connections_request_budget(
     # pages and look-ups together, evenly spaced at the budget's rate: never throttled
     assert set(stats.statuses) == {200}
     assert stats.accepted_rate() <= 9.0 * 1.1
+
+
+def test_with_a_date_window_only_the_items_kept_are_looked_up(start_emulator: Any, tmp_path: Any) -> None:
+    emulator = start_emulator(songs=800)
+    window = {"added_after": "2024-03-01", "added_before": "2024-06-01"}
+    plain = _export(resource="library-songs", path=str(tmp_path / "plain.jsonl"), **window)
+    emulator.reset_stats()
+    result = _export(resource="library-songs", path=str(tmp_path / "songs.jsonl"), enrich=BOTH, **window)
+    rows = _jsonl((tmp_path / "songs.jsonl").read_bytes())
+    kept = _jsonl((tmp_path / "plain.jsonl").read_bytes())
+    assert 0 < len(rows) < 800 // 2
+    assert rows == enriched(emulator, kept, BOTH)
+    assert result["skipped_without_date_added"] == plain["skipped_without_date_added"]
+    counts = result["enrichment"]
+    assert counts["catalog_ok"] + counts["catalog_none"] + counts["catalog_withdrawn"] == len(rows)
+    assert counts["rating_requests"] == -(-len(rows) // 200)
+    assert emulator.stats.paths["/v1/me/ratings/library-songs"] == counts["rating_requests"]
