@@ -26,11 +26,11 @@ if TYPE_CHECKING:
 #: columns whose values are all different: no dictionary encoding
 UNIQUE_COLUMNS = frozenset({"id", "resource_json", "catalog_id", "play_id", "isrc", "upc", "url"})
 #: a row group is written when it reaches this many rows, or this many bytes in Arrow form
-#: (before encoding), whichever comes first: songs make groups of about 8,000 rows (4,500
-#: enriched), about 0.8 MiB snappy-compressed. Memory holds one row group in Arrow form and its
+#: (before encoding), whichever comes first: songs make groups of about 7,000 rows (3,700
+#: enriched), about 0.9 MiB snappy-compressed. Memory holds one row group in Arrow form and its
 #: encoded pages, so these bound the memory of a Parquet export whatever its length. Readers
 #: (DuckDB, Polars, Spark, pyarrow) scan row groups in parallel and skip them by statistics; a
-#: 200,000-song file has about 25 groups: enough to spread, few enough that the footer stays
+#: 200,000-song file has 28 groups: enough to spread, few enough that the footer stays
 #: small (see docs/enriched-exports.md).
 ROW_GROUP_ROWS = 16_384
 ROW_GROUP_BYTES = 4 * 1024 * 1024
