@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from airflow_provider_applemusic.api.catalog import catalog_id_of
-from airflow_provider_applemusic.api.enrichment import CATALOG_TYPE
+from airflow_provider_applemusic.api.enrichment import CATALOG_TYPE, NEEDS_CATALOG_RELATIONSHIP, UNENRICHABLE
+from airflow_provider_applemusic.api.resources import LISTING_RESOURCES
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError, AppleMusicError
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
-from airflow_provider_applemusic.operators.export import AppleMusicExportOperator
+from airflow_provider_applemusic.operators.export import EXPORTABLE, AppleMusicExportOperator
 
 SONGS = 1_000
 BOTH = ["catalog", "ratings"]
@@ -281,3 +282,27 @@ def test_with_a_date_window_only_the_items_kept_are_looked_up(start_emulator: An
     assert counts["catalog_ok"] + counts["catalog_none"] + counts["catalog_withdrawn"] == len(rows)
     assert counts["rating_requests"] == -(-len(rows) // 200)
     assert emulator.stats.paths["/v1/me/ratings/library-songs"] == counts["rating_requests"]
+
+
+@pytest.mark.parametrize("resource", [name for name in EXPORTABLE if name not in UNENRICHABLE])
+def test_every_enrichable_resource_as_parquet(start_emulator: Any, tmp_path: Any, resource: str) -> None:
+    import pyarrow.parquet as pq
+
+    emulator = start_emulator(
+        shared=True, hidden_every=11, albums=150, songs=300, playlists=40, music_videos=60, history=45
+    )
+    target = tmp_path / f"{resource}.parquet"
+    result = _export(resource=resource, path=str(target), file_format="parquet", enrich=BOTH)
+    listed = emulator.library_items(
+        resource,
+        extend=LISTING_RESOURCES[resource].extended,
+        include_catalog=resource in NEEDS_CATALOG_RELATIONSHIP,
+    )
+    expected = enriched(emulator, listed, BOTH)
+    rows = pq.read_table(target).to_pylist()
+    assert len(expected) > 5 and result["count"] == len(expected)
+    assert [json.loads(row["resource_json"]) for row in rows] == expected
+    assert [(row["catalog_status"], row["rating"]) for row in rows] == [
+        (record["catalog_status"], record["rating"]) for record in expected
+    ]
+    assert any(record["catalog_status"] == "ok" for record in expected)
