@@ -275,10 +275,15 @@ def _record_batch(
     items: list[dict[str, Any]],
     columns: list[tuple[pa.DataType, Callable[[dict[str, Any]], Any]]],
     schema: pa.Schema,
-    pool: pa.MemoryPool,
+    pool: pa.MemoryPool | None = None,
 ) -> pa.RecordBatch:
-    """``items`` as Arrow arrays: the typed ``columns``, then the whole resource as JSON."""
+    """
+    ``items`` as Arrow arrays: the typed ``columns``, then the whole resource as JSON; their
+    memory from ``pool`` (None: the system allocator, see :func:`parquet_stream`).
+    """
     import pyarrow as pa
+
+    pool = pool or pa.system_memory_pool()
 
     arrays = [
         pa.array([_typed(get(item), kind) for item in items], type=kind, memory_pool=pool)
