@@ -57,6 +57,10 @@ def validate_enrich(enrich: Any, resource: str, *, param: str = "enrich") -> tup
     ``enrich`` (None, one name or a list of names) as a tuple in :data:`ENRICHMENTS`' order;
     raise naming ``param`` and what is allowed for an unknown name, or an enrichment
     ``resource``'s items cannot have.
+
+    :param enrich: what the caller gave.
+    :param resource: the listing (a row of the resource table).
+    :param param: the parameter's name in errors.
     """
     if enrich is None:
         return ()
@@ -79,7 +83,13 @@ def validate_enrich(enrich: Any, resource: str, *, param: str = "enrich") -> tup
 
 
 def include_for(resource: str, enrich: tuple[str, ...], include: str | None) -> str | None:
-    """The listing's joined ``include``, with ``catalog`` added where ``catalog`` enrichment needs it."""
+    """
+    The listing's joined ``include``, with ``catalog`` added where ``catalog`` enrichment needs it.
+
+    :param resource: the listing.
+    :param enrich: the checked enrichments.
+    :param include: the joined ``include`` the caller asked for (None: none).
+    """
     names = [name for name in (include or "").split(",") if name]
     if "catalog" in enrich and resource in NEEDS_CATALOG_RELATIONSHIP and "catalog" not in names:
         names.append("catalog")
@@ -154,7 +164,11 @@ class Enricher:
         return len(self._pages)
 
     def add(self, items: list[dict[str, Any]]) -> list[Lookup]:
-        """Take the next page in; return the look-ups that are now full."""
+        """
+        Take the next page in; return the look-ups that are now full.
+
+        :param items: the page's items (enriched in place).
+        """
         number = self._first + len(self._pages)
         page = _Page(items, [])
         for item in items:
@@ -216,6 +230,9 @@ class Enricher:
         """
         Merge a look-up's answer into its items: ``found`` maps ids to catalog ``attributes``
         (ids left out: withdrawn) or to ratings (ids left out: unrated).
+
+        :param lookup: a look-up :meth:`add` or :meth:`flush` gave.
+        :param found: its answer.
         """
         asked = set(lookup.ids)
         for number in self._lookup_pages.pop(lookup):
@@ -253,7 +270,12 @@ class Enricher:
 
 
 def attributes_by_id(body: Any, wanted: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """``{id: attributes}`` of the resources in a catalog multi-fetch's ``data``, for ``wanted`` ids only."""
+    """
+    ``{id: attributes}`` of the resources in a catalog multi-fetch's ``data``, for ``wanted`` ids only.
+
+    :param body: the answer's body.
+    :param wanted: the ids asked for.
+    """
     asked = set(wanted)
     found: dict[str, dict[str, Any]] = {}
     for resource in (body or {}).get("data") or []:
@@ -273,6 +295,11 @@ def enrich_pages(
     ``pages`` with each item enriched, in their order, the look-ups sent by ``workers`` threads
     while later pages are read. ``fetch`` answers one look-up (:meth:`Enricher.answer`'s
     ``found``); its first error goes up, and look-ups not yet started are dropped.
+
+    :param pages: the pages, in order.
+    :param enricher: the batching state.
+    :param fetch: answers one look-up (called from the pool's threads).
+    :param workers: threads sending look-ups (their requests still pass the hook's limit).
     """
     running: dict[Future[dict[str, Any]], Lookup] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="applemusic-enrich") as pool:
