@@ -16,8 +16,9 @@ Songs (``AppleMusicExportOperator``, issue 12):
    against the sequential loop following ``next`` with ``limit=100`` (and ``extend=dateAdded``,
    which the engine also asks for) re-applied; both times, requests, engine/sequential (goal <= 0.20).
 5. Peak RSS of the exporting process (a fresh child; emulator and moto's S3 in their own
-   processes), 200,000 songs against 1,000, as JSONL and as Parquet to ``s3://bench/...``
-   (goal: at most 64 MiB more).
+   processes), 200,000 songs against 1,000, as JSONL and as Parquet to ``s3://bench/...``,
+   each without and with ``enrich=["catalog", "ratings"]`` (goal: at most 64 MiB more); the
+   requests each run sent, and the row groups of the Parquet files.
 6. Rows written per second and file sizes, 100,000 songs, emulator latency 0, to a local file:
    JSONL, JSONL gzip, Parquet snappy, Parquet zstd. Printed twice: the whole operator run
    (fetch over loopback HTTP + encode + write), and encode + write alone on songs fetched
@@ -110,8 +111,8 @@ def concurrent(resource: str = "library-albums", max_concurrency: int = 8) -> tu
 def child_export(kind: str) -> None:
     """
     Run inside a fresh process: export to S3 and print the peak RSS as JSON. ``kind`` is
-    ``albums`` (``LibraryAlbumsToS3Operator``) or ``songs-jsonl``/``songs-parquet``
-    (``AppleMusicExportOperator``).
+    ``albums`` (``LibraryAlbumsToS3Operator``) or ``songs-jsonl``/``songs-parquet``, optionally
+    followed by ``-enriched`` (``AppleMusicExportOperator``, with ``enrich=["catalog", "ratings"]``).
     """
     import resource
 
@@ -127,36 +128,48 @@ def child_export(kind: str) -> None:
     else:
         from airflow_provider_applemusic.operators.export import AppleMusicExportOperator
 
-        file_format = kind.removeprefix("songs-")
+        file_format = kind.removeprefix("songs-").removesuffix("-enriched")
         operator = AppleMusicExportOperator(
             task_id="bench",
             resource="library-songs",
-            path=f"s3://bench/songs.{file_format}",
+            path=f"s3://bench/{kind}.{file_format}",
             file_format=file_format,
+            enrich=["catalog", "ratings"] if kind.endswith("-enriched") else None,
         )
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.monotonic()
     result = operator.execute({})  # type: ignore[arg-type]
-    print(
-        json.dumps(
-            {
-                "count": result.get("album_count", result.get("count")),
-                "bytes": result["bytes"],
-                "seconds": time.monotonic() - started,
-                "baseline_rss_kib": baseline,
-                "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-            }
-        )
-    )
+    figures = {
+        "count": result.get("album_count", result.get("count")),
+        "bytes": result["bytes"],
+        "seconds": time.monotonic() - started,
+        "baseline_rss_kib": baseline,
+        "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }
+    if "parquet" in kind:  # read after the peak was taken
+        import io
+
+        import pyarrow.parquet as pq
+
+        body = client.get_object(Bucket="bench", Key=f"{kind}.parquet")["Body"].read()
+        figures["row_groups"] = pq.ParquetFile(io.BytesIO(body)).metadata.num_row_groups
+    print(json.dumps(figures))
 
 
 def peak_rss(count: int, kinds: tuple[str, ...] = ("albums",)) -> dict[str, dict[str, Any]]:
-    """Peak RSS of a fresh exporting process for each of ``kinds``, against one emulator and S3."""
+    """
+    Peak RSS of a fresh exporting process for each of ``kinds``, against one emulator and S3;
+    with the requests the emulator saw for each.
+    """
+    import requests
+
     options = {"albums": count} if kinds == ("albums",) else {"songs": count, "albums": 0}
     figures = {}
     with emulator_process(**options) as conn, s3_process() as s3_url:
         env = {**os.environ, **airflow_env(conn, s3_url)}
+        stats_url = conn["host"].rstrip("/") + "/emulator/stats"
         for kind in kinds:
+            before = int(requests.get(stats_url, timeout=30).json()["requests"])
             out = subprocess.run(
                 [sys.executable, __file__, "--child-export", kind],
                 env=env,
@@ -165,6 +178,7 @@ def peak_rss(count: int, kinds: tuple[str, ...] = ("albums",)) -> dict[str, dict
                 check=True,
             )
             figures[kind] = json.loads(out.stdout.strip().splitlines()[-1])
+            figures[kind]["requests"] = int(requests.get(stats_url, timeout=30).json()["requests"]) - before
     return figures
 
 
@@ -253,18 +267,26 @@ def songs_speed(n: int) -> None:
 
 def songs_rss(big_n: int) -> None:
     print("\n== songs: peak RSS of the exporting process (AppleMusicExportOperator to S3, fresh child) ==")
-    kinds = ("songs-jsonl", "songs-parquet")
+    kinds = ("songs-jsonl", "songs-parquet", "songs-jsonl-enriched", "songs-parquet-enriched")
     small, large = peak_rss(1_000, kinds), peak_rss(big_n, kinds)
     for kind in kinds:
         label = kind.removeprefix("songs-").replace("jsonl", "JSONL").replace("parquet", "Parquet")
+        label = label.replace("-enriched", " +enrich")
         for n, figures in ((1_000, small[kind]), (big_n, large[kind])):
+            groups = f", {figures['row_groups']} row groups" if "row_groups" in figures else ""
             print(
-                f"{label:<8} {n:>8,} songs: peak {figures['peak_rss_kib'] / 1024:7.1f} MiB "
+                f"{label:<16} {n:>8,} songs: peak {figures['peak_rss_kib'] / 1024:7.1f} MiB "
                 f"({figures['count']:,} written, {figures['bytes'] / 2**20:.1f} MiB "
-                f"in {figures['seconds']:.1f} s)"
+                f"in {figures['seconds']:.1f} s, {figures['requests']} requests{groups})"
             )
         diff = (large[kind]["peak_rss_kib"] - small[kind]["peak_rss_kib"]) / 1024
-        print(f"{label:<8} difference {big_n:,} - 1,000: {diff:.1f} MiB (goal <= 64 MiB)")
+        print(f"{label:<16} difference {big_n:,} - 1,000: {diff:.1f} MiB (goal <= 64 MiB)")
+    plain, enriched = large["songs-parquet"], large["songs-parquet-enriched"]
+    print(
+        f"enrichment, {big_n:,} songs as Parquet: time x{enriched['seconds'] / plain['seconds']:.2f}, "
+        f"size x{enriched['bytes'] / plain['bytes']:.2f}, "
+        f"requests x{enriched['requests'] / plain['requests']:.2f}"
+    )
 
 
 def formats(n: int) -> None:

@@ -26,6 +26,7 @@ import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_applemusic.api.enrichment import include_for, validate_enrich
 from airflow_provider_applemusic.api.paging import listing_ends_before, listing_params
 from airflow_provider_applemusic.api.resources import ListingResource, listing_resource
 from airflow_provider_applemusic.api.validation import (
@@ -62,6 +63,8 @@ class ListingQuery:
     row: ListingResource
     params: dict[str, str]
     parent_id: str | None = None
+    #: the checked enrichments (:mod:`~airflow_provider_applemusic.api.enrichment`) its items get
+    enrich: tuple[str, ...] = ()
 
     @classmethod
     def checked(
@@ -73,23 +76,27 @@ class ListingQuery:
         extend: Iterable[str] | str | None = None,
         language: str | None = None,
         parent_id: str | None = None,
+        enrich: Iterable[str] | str | None = None,
         size_required: bool = False,
     ) -> ListingQuery:
         """
         The query of ``resource``'s listing; every argument checked, errors naming it (a
         ``parent_id`` only where the resource has a parent). ``page_size`` None is the
-        resource's page maximum, unless ``size_required``.
+        resource's page maximum, unless ``size_required``. ``catalog`` enrichment asks library
+        albums and playlists with ``include=catalog`` (where their catalog ids are).
         """
         row = listing_resource(resource)
+        enrichments = validate_enrich(enrich, resource)
         row.listing_path(parent_id)  # refuses a missing, malformed or needless parent_id
         if page_size is None and not size_required:
             size = row.page_max
         else:
             size = validate_page_size(page_size, maximum=row.page_max)
         extended = join_extend(extend, required=row.extended)
-        params = listing_params(size, join_include(include), extended, validate_language(language))
+        included = include_for(resource, enrichments, join_include(include))
+        params = listing_params(size, included, extended, validate_language(language))
         params.update(row.query)
-        return cls(row, params, parent_id)
+        return cls(row, params, parent_id, enrichments)
 
     def with_language(self, language: str | None) -> ListingQuery:
         """This query with ``l`` set to ``language`` (checked; None leaves it out)."""

@@ -53,6 +53,38 @@ MAX_SHARING = {"songs": 3, "albums": 2}
 #: every Nth catalog album carries a 13-digit EAN instead of a 12-digit UPC
 EAN_EVERY = 7
 _ISRC_COUNTRIES = ("US", "GB", "FR", "DE", "SE", "JP", "CA", "NL", "QM")
+LABELS = ("Columbia", "Parlophone", "XL Recordings", "Warp Records", "One Little Independent", "Sub Pop")
+COMPOSERS = (
+    "Max Martin",
+    "Björk Guðmundsdóttir",
+    "Lana Del Rey & Rick Nowels",
+    "Thomas Bangalter",
+    "Ed Sheeran",
+)
+#: the catalog's ``audioTraits``, most common first
+AUDIO_TRAITS = (
+    ["lossless", "lossy-stereo"],
+    ["lossy-stereo"],
+    ["atmos", "lossless", "lossy-stereo", "spatial"],
+)
+
+
+def details(kind: str, catalog_id: str) -> dict[str, Any]:
+    """
+    Attributes of catalog albums and songs that only the catalog has (``recordLabel``,
+    ``copyright``, ``composerName``, ``audioTraits``, a song's ``contentRating``), derived from
+    the id, never drawn from :attr:`Catalog.rng`: a seed gives the same library as before.
+    """
+    rng = random.Random(f"details:{kind}:{catalog_id}")
+    found: dict[str, Any] = {"audioTraits": list(rng.choices(AUDIO_TRAITS, weights=(6, 3, 1))[0])}
+    if kind == "albums":
+        label = rng.choice(LABELS)
+        found.update(recordLabel=label, copyright=f"℗ {rng.randint(1970, 2023)} {label}")
+    elif rng.random() < 0.7:  # songs: not every song names its composers
+        found["composerName"] = rng.choice(COMPOSERS)
+    if kind == "songs" and rng.random() < 0.1:
+        found["contentRating"] = "explicit"
+    return found
 
 
 def album_name(rng: random.Random) -> str:
@@ -227,6 +259,7 @@ class Catalog:
         if rng.random() < 0.15:
             attributes["contentRating"] = "explicit"
         self._give_code("albums", catalog_id, attributes, lambda attempt: make_upc(catalog_id, attempt))
+        attributes.update(details("albums", catalog_id))
         self.items["albums"][catalog_id] = attributes
         return catalog_id
 
@@ -261,6 +294,7 @@ class Catalog:
                     attributes,
                     lambda attempt: make_isrc(catalog_id, release.year, attempt),
                 )
+                attributes.update(details("songs", catalog_id))
         self.items[kind][catalog_id] = attributes
         return catalog_id
 

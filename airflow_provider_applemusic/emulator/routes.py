@@ -29,6 +29,13 @@ answer the catalog items with those codes (matched exactly as sent; unknown code
 with empty ``data`` when none match; some ISRCs map to several songs, some UPCs to two albums),
 at most :data:`CODE_BATCH_LIMIT` codes a request (400 naming the filter), never with ``ids``.
 
+Catalog multi-fetch: ``GET /v1/catalog/{sf}/{type}?ids=A,B`` answers the resources it resolves, in
+the order asked; unknown and withdrawn ids are left out of ``data`` (200, never 404). It takes
+up to :data:`CATALOG_IDS_LIMIT` ids (more: 400 naming ``ids``), but with ``include`` more than
+:data:`CATALOG_INCLUDE_SAFE` ids answer 504 (an HTML page): more than
+:data:`CATALOG_INCLUDE_WORKS` every time, up to it the first time a set of ids is asked (it
+works on a retry).
+
 Ratings: ``GET /v1/me/ratings/{kind}?ids=A,B`` (``kind`` a catalog type or its library type; at
 most :data:`RATINGS_BATCH_LIMIT` ids, more answer 400 naming ``ids``) answers 200 with one
 ``{"id", "type": "ratings", "attributes": {"value": 1 or -1}}`` per rated id; unrated and
@@ -77,7 +84,13 @@ from airflow_provider_applemusic.emulator.kinds import (
     played_types,
 )
 from airflow_provider_applemusic.emulator.replay import MUSIC_SUMMARIES_PATH, music_summaries
-from airflow_provider_applemusic.emulator.responses import Response, error, json_response, not_found
+from airflow_provider_applemusic.emulator.responses import (
+    Response,
+    error,
+    html_error,
+    json_response,
+    not_found,
+)
 from airflow_provider_applemusic.emulator.writes import WriteRoutes
 
 if TYPE_CHECKING:
@@ -94,6 +107,12 @@ if TYPE_CHECKING:
 CODE_BATCH_LIMIT = 25
 #: the catalog filter each catalog type accepts
 CODE_FILTERS = {kind: f"filter[{attribute}]" for kind, attribute in CODE_ATTRIBUTE.items()}
+#: ids a catalog multi-fetch takes at most (Apple documents 300 for songs; more: 400 naming ``ids``)
+CATALOG_IDS_LIMIT = 300
+#: with ``include``, a multi-fetch of more ids than this answers 504 (clients use 100) ...
+CATALOG_INCLUDE_SAFE = 100
+#: ... the first time it is asked up to this many, every time beyond
+CATALOG_INCLUDE_WORKS = 150
 #: ids a ``/v1/me/ratings/{kind}`` request takes at most (more: 400 naming ``ids``)
 RATINGS_BATCH_LIMIT = 200
 #: a well-formed ``l`` (language tag) by BCP 47's grammar: language, optional script (4 letters),
@@ -139,6 +158,8 @@ class PageCounters:
     by_path: collections.Counter[str] = field(default_factory=collections.Counter)
     #: library listing pages past offset 0, for ``truncate_every``
     past_zero: int = 0
+    #: large catalog multi-fetches with ``include`` answered 504 once already (by query)
+    slow_fetches: set[str] = field(default_factory=set)
 
 
 def _method_not_allowed(allowed: str) -> Response:
@@ -438,9 +459,14 @@ class Router(WriteRoutes):
     def catalog(self, storefront: str, kind: str, query: dict[str, str]) -> Response:
         """Catalog items by ``ids`` or by a code filter; unknown and withdrawn ids left out."""
         filters = sorted(key for key in query if key.startswith("filter["))
-        ids = self._filtered_ids(kind, filters, query) if filters else ids_param(query, 100)
+        ids = self._filtered_ids(kind, filters, query) if filters else ids_param(query, CATALOG_IDS_LIMIT)
         if isinstance(ids, Response):
             return ids
+        if not filters and query.get("include") and len(ids) > CATALOG_INCLUDE_SAFE:
+            key = f"{kind}?{query['ids']}&{query['include']}"
+            if len(ids) > CATALOG_INCLUDE_WORKS or key not in self.counters.slow_fetches:
+                self.counters.slow_fetches.add(key)
+                return html_error(504)
         catalog = self.library.catalog
         relate = query.get("relate") == "library"
         data = []

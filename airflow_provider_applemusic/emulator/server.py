@@ -441,6 +441,12 @@ class AppleMusicEmulator:
         with self._lock:
             return self._current(user).library.withdrawn_ids(kind)
 
+    def catalog_attributes(self, kind: str, catalog_id: str, user: int = 0) -> dict[str, Any] | None:
+        """The ``attributes`` a catalog fetch of ``catalog_id`` answers (None: unknown or withdrawn)."""
+        with self._lock:
+            catalog = self._current(user).library.catalog
+            return dict(catalog.items[kind][catalog_id]) if catalog.resolves(kind, catalog_id) else None
+
     def songs_without_play_params(self, user: int = 0) -> list[str]:
         """
         The library ids of a user's visible library songs without ``playParams``
@@ -645,6 +651,7 @@ class AppleMusicEmulator:
     def _handle(self, number: int, request: Request, account: Account) -> Response:
         """Request ``number`` through the gate, then to its route, for the user's ``account``."""
         self.stats.paths[request.path] += 1
+        self.stats.arrivals.append(request.path)
         if is_listing_page(request):
             raw_offset = request.query.get("offset") or "0"
             offset = int(raw_offset) if raw_offset.isdigit() else -1

@@ -28,6 +28,8 @@ class EmulatorStats:
     max_in_flight: int = 0
     page_sizes: collections.Counter[int] = field(default_factory=collections.Counter)
     paths: collections.Counter[str] = field(default_factory=collections.Counter)
+    #: the path of every request counted, in the order they arrived
+    arrivals: list[str] = field(default_factory=list)
     dropped: int = 0
     posts: int = 0
     #: one entry per library listing page asked for (histories included): its offset and its

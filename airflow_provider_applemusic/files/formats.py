@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Sequence
 
 FILE_FORMATS = ("jsonl", "json", "parquet")
 #: the compressions each format allows; "auto" picks the first
@@ -54,13 +54,21 @@ def content_type(file_format: str, compression: str | None) -> str:
 
 
 def encode(
-    batches: Iterable[list[dict[str, Any]]], resource: str, file_format: str, compression: str | None
+    batches: Iterable[list[dict[str, Any]]],
+    resource: str,
+    file_format: str,
+    compression: str | None,
+    *,
+    enrich: Sequence[str] = (),
 ) -> Iterator[bytes]:
-    """The export file as a stream of bytes, in ``file_format`` with ``compression``."""
+    """
+    The export file as a stream of bytes, in ``file_format`` with ``compression``; ``enrich``:
+    the enrichments the items carry (Parquet gives them typed columns).
+    """
     if file_format == "parquet":
         from airflow_provider_applemusic.files.parquet import parquet_stream
 
-        return parquet_stream(batches, resource, compression)
+        return parquet_stream(batches, resource, compression, enrich=enrich)
     chunks = encode_json(batches, file_format)
     return gzip_stream(chunks) if compression == "gzip" else chunks
 

@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_applemusic.api.codes import CODE_KINDS, normalize_codes
+from airflow_provider_applemusic.api.enrichment import Enricher, enrich_pages
 from airflow_provider_applemusic.api.ids import normalize_ids, track_items
 from airflow_provider_applemusic.api.listings import ListingQuery
 from airflow_provider_applemusic.api.paging import ListingPager
@@ -42,6 +43,7 @@ from airflow_provider_applemusic.hooks.operations import (
     catalog_storefront_plan,
     code_resources_plan,
     create_playlist_plan,
+    enrichment_plan,
     find_in_library_plan,
     first_resource,
     library_playlist_plan,
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
 
     import requests
 
+    from airflow_provider_applemusic.api.enrichment import Lookup
     from airflow_provider_applemusic.api.plans import Plan
     from airflow_provider_applemusic.transport.budget import RequestBudget
     from airflow_provider_applemusic.transport.concurrency import (
@@ -325,6 +328,7 @@ class AppleMusicHook(AppleMusicHookBase):
         language: str | None = None,
         pages_in_flight: int = 1,
         parent_id: str | None = None,
+        enrich: Iterable[str] | str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """
         Every item of a library listing, as the API returned it, in the API's order.
@@ -350,17 +354,54 @@ class AppleMusicHook(AppleMusicHookBase):
         :param pages_in_flight: pages fetched at once (1 to 64), never more than the hook's
             ``max_concurrency``.
         :param parent_id: the playlist's library id, for ``library-playlist-tracks``.
+        :param enrich: ``catalog`` and/or ``ratings``: each item gains ``catalog`` and
+            ``catalog_status``, or ``rating`` (see :meth:`enrich_pages`); ``catalog`` lists
+            library albums and playlists with ``include=catalog``.
         """
-        pager = self.library_pager(
+        query = ListingQuery.checked(
             resource,
             page_size=page_size,
             include=include,
             extend=extend,
             language=language,
-            pages_in_flight=pages_in_flight,
             parent_id=parent_id,
+            enrich=enrich,
         )
-        return itertools.chain.from_iterable(pager)
+        in_flight = validate_concurrency(pages_in_flight, param="pages_in_flight")
+        return self.query_items(query, pages_in_flight=in_flight)
+
+    def query_items(self, query: ListingQuery, *, pages_in_flight: int = 1) -> Iterator[dict[str, Any]]:
+        """
+        :meth:`iter_library` for a query its caller has checked already: every item, enriched
+        as the query says, in the API's order.
+
+        :param query: what every page asks for, and the enrichments.
+        :param pages_in_flight: pages fetched at once (an integer from 1 to 64).
+        """
+        pages: Iterable[list[dict[str, Any]]] = self.query_pager(query, pages_in_flight=pages_in_flight)
+        if query.enrich:
+            pages = self.enrich_pages(pages, Enricher(query.enrich), language=query.params.get("l"))
+        return itertools.chain.from_iterable(pages)
+
+    def enrich_pages(
+        self, pages: Iterable[list[dict[str, Any]]], enricher: Enricher, *, language: str | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """
+        ``pages`` with each item enriched (:class:`~airflow_provider_applemusic.api.enrichment.Enricher`),
+        in order; the look-ups (catalog in the user's storefront, asked once; ratings) go through
+        this hook's transport while later pages are fetched.
+
+        :param pages: lists of items, as a pager yields them.
+        :param enricher: the batching state, built from checked enrichments.
+        :param language: the API's ``l`` for the catalog look-ups.
+        """
+        if "catalog" in enricher.enrich:
+            self.run(catalog_storefront_plan(None, self._storefronts))
+
+        def send(lookup: Lookup) -> dict[str, Any]:
+            return self.run(enrichment_plan(lookup, self._storefronts, language))
+
+        yield from enrich_pages(pages, enricher, send, self.max_concurrency)
 
     def get_library_albums_page(
         self,
@@ -398,6 +439,7 @@ class AppleMusicHook(AppleMusicHookBase):
         include: Iterable[str] | str | None = None,
         language: str | None = None,
         extend: Iterable[str] | str | None = None,
+        enrich: Iterable[str] | str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """
         Every library album, with ``dateAdded``: :meth:`iter_library` for ``library-albums``.
@@ -406,6 +448,7 @@ class AppleMusicHook(AppleMusicHookBase):
         :param include: relationships to include, e.g. ``["catalog"]``.
         :param language: the API's ``l``.
         :param extend: extended attributes besides ``dateAdded``.
+        :param enrich: ``catalog`` and/or ``ratings``, as :meth:`iter_library`.
         """
         query = ListingQuery.checked(
             LIBRARY_ALBUMS,
@@ -413,9 +456,10 @@ class AppleMusicHook(AppleMusicHookBase):
             include=include,
             extend=extend,
             language=language,
+            enrich=enrich,
             size_required=True,
         )
-        return itertools.chain.from_iterable(self.query_pager(query))
+        return self.query_items(query)
 
     # -- adding and checking presence -----------------------------------------------------
 

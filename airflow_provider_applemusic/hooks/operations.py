@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_applemusic.api.catalog import library_ids_from_catalog, order_found, storefront_id
 from airflow_provider_applemusic.api.codes import code_lookups, matches_by_code
+from airflow_provider_applemusic.api.enrichment import attributes_by_id
 from airflow_provider_applemusic.api.ids import add_batches, catalog_lookups
 from airflow_provider_applemusic.api.plans import Batch, Plan
 from airflow_provider_applemusic.api.ratings import rating_requests, ratings_from_body
@@ -20,6 +21,8 @@ from airflow_provider_applemusic.transport.transport import Request
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, MutableMapping
+
+    from airflow_provider_applemusic.api.enrichment import Lookup
 
 STOREFRONT_PATH = "/v1/me/storefront"
 LIBRARY_PATH = "/v1/me/library"
@@ -104,6 +107,34 @@ def ratings_plan(kind: str, ids: list[str]) -> Plan[dict[str, int]]:
         body = yield Request("GET", path, params, expect_data=True)
         found.update(ratings_from_body(body, params["ids"].split(",")))
     return {item_id: found[item_id] for item_id in ids if item_id in found}
+
+
+def catalog_attributes_plan(
+    storefront: str, kind: str, ids: tuple[str, ...], language: str | None
+) -> Plan[dict[str, dict[str, Any]]]:
+    """
+    ``{catalog_id: attributes}`` of one catalog multi-fetch (``GET /v1/catalog/{sf}/{kind}?ids=``,
+    at most :data:`~airflow_provider_applemusic.api.enrichment.MAX_CATALOG_IDS` ids); ids the
+    catalog no longer resolves are left out.
+    """
+    params = {"ids": ",".join(ids)}
+    if language:
+        params["l"] = language
+    body = yield Request("GET", f"/v1/catalog/{storefront}/{kind}", params, expect_data=True)
+    return attributes_by_id(body, ids)
+
+
+def enrichment_plan(
+    lookup: Lookup, cache: MutableMapping[str, str], language: str | None
+) -> Plan[dict[str, Any]]:
+    """
+    One enrichment look-up: catalog attributes in the user's storefront (asked once per
+    ``cache``), or ratings.
+    """
+    if lookup.kind == "catalog":
+        front = yield from catalog_storefront_plan(None, cache)
+        return (yield from catalog_attributes_plan(front, lookup.type, lookup.ids, language))
+    return dict((yield from ratings_plan(lookup.type, list(lookup.ids))))
 
 
 def code_resources_plan(

@@ -98,15 +98,23 @@ class FileOutputMixin(_OperatorMixinBase):
                 f"{target.uri} already exists and replace=False: nothing was {nothing_was}"
             )
 
-    def write(self, writer: ExportWriter, batches: Iterable[list[dict[str, Any]]], resource: str) -> int:
+    def write(
+        self,
+        writer: ExportWriter,
+        batches: Iterable[list[dict[str, Any]]],
+        resource: str,
+        *,
+        enrich: Sequence[str] = (),
+    ) -> int:
         """
         Encode ``batches`` of ``resource`` items and write them with ``writer``; the size.
 
         :param writer: an atomic writer (:meth:`writer`).
         :param batches: lists of items, in order.
         :param resource: the resource the items are of (its Parquet schema).
+        :param enrich: the enrichments the items carry (their Parquet columns).
         """
-        chunks = encode(batches, resource, self.file_format, self.compression)
+        chunks = encode(batches, resource, self.file_format, self.compression, enrich=enrich)
         return writer.write(chunks, replace=self.replace)
 
     def emit_asset_events(self, context: Context, extra: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_applemusic.api.enrichment import Enricher
 from airflow_provider_applemusic.api.listings import ListingQuery
 from airflow_provider_applemusic.api.paging import progress_ticker
 from airflow_provider_applemusic.api.replay import REPLAY, refuse_arguments, replay_rows
@@ -59,6 +60,7 @@ class ExportResult:
     :param skipped_without_date_added: items left out of a date window for lack of ``dateAdded``.
     :param pages: pages fetched.
     :param ids_sha256: a digest of the ids written, in order.
+    :param enrichment: what enrichment found and its requests (None: no enrichment).
     """
 
     uri: str
@@ -70,6 +72,7 @@ class ExportResult:
     skipped_without_date_added: int
     pages: int
     ids_sha256: str = ""
+    enrichment: dict[str, int] | None = None
 
     def snapshot_state(self, recorded: Any) -> dict[str, Any]:
         """
@@ -156,6 +159,7 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
     :param added_after: keep items added at or after this instant.
     :param added_before: keep items added before this instant.
     :param playlist_tracks: with ``library-playlists``, each playlist carries all its tracks.
+    :param enrich: ``catalog`` and/or ``ratings`` (see :class:`AppleMusicExportOperator`).
     """
 
     def __init__(
@@ -174,6 +178,7 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         added_after: str | dt.datetime | None = None,
         added_before: str | dt.datetime | None = None,
         playlist_tracks: bool = False,
+        enrich: Iterable[str] | str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(apple_music_conn_id=apple_music_conn_id, **kwargs)
@@ -189,13 +194,16 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
                 added_after=added_after,
                 added_before=added_before,
                 playlist_tracks=playlist_tracks,
+                enrich=enrich,
             )
         self.file_format, self.compression = self.check_format(file_format, compression)
         # what every page asks for but the templated language, checked once, here (Replay: no pages)
         self._query = (
             None
             if resource == REPLAY
-            else ListingQuery.checked(resource, page_size=page_size, include=include, extend=extend)
+            else ListingQuery.checked(
+                resource, page_size=page_size, include=include, extend=extend, enrich=enrich
+            )
         )
         self.page_size = page_size
         self.max_concurrency = validate_concurrency(max_concurrency)
@@ -206,6 +214,7 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         self.resource = resource
         self.include = self._query.params.get("include") if self._query is not None else None
         self.extend = self._query.params.get("extend", "") if self._query is not None else ""
+        self.enrich = self._query.enrich if self._query is not None else ()
         self.language = language
         self.replace = replace
         self.added_after = added_after
@@ -239,11 +248,15 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
 
     def xcom_value(self, result: ExportResult) -> dict[str, Any]:
         """
-        What ``execute`` returns: the event extra and the count of items without ``dateAdded``.
+        What ``execute`` returns: the event extra, the count of items without ``dateAdded`` and,
+        with ``enrich``, what enrichment found.
 
         :param result: the export's result.
         """
-        return {**result.event_extra(), "skipped_without_date_added": result.skipped_without_date_added}
+        value = {**result.event_extra(), "skipped_without_date_added": result.skipped_without_date_added}
+        if result.enrichment is not None:
+            value["enrichment"] = result.enrichment
+        return value
 
     def export(self) -> ExportResult:
         """Check the rendered arguments, then page, encode and write; see the class."""
@@ -260,15 +273,54 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         writer.prepare()
         # the first page is read before the store is touched: what fails there (a refused token,
         # a listing the account does not serve) leaves no trace in it, not even a temporary file
-        pages = iter(tally.pager)
+        enricher = Enricher(self.enrich) if self.enrich else None
+        pages = self._enriched(iter(tally.pager), enricher, window, query)
         first = next(pages)
         size = self.write(
-            writer, self._batches(itertools.chain([first], pages), window, tally), self.resource
+            writer,
+            self._batches(itertools.chain([first], pages), window, tally),
+            self.resource,
+            enrich=self.enrich,
         )
         self._log_progress(tally)
         result = self._result(target, size, window, tally)
+        if enricher is not None:
+            result.enrichment = enricher.stats.as_dict()
+            self._log_enriched(enricher)
         self._log_exported(result, tally)
         return result
+
+    def _enriched(
+        self,
+        pages: Iterator[list[dict[str, Any]]],
+        enricher: Enricher | None,
+        window: AddedWindow,
+        query: ListingQuery,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """
+        The enrichment stage between paging and writing: the items of ``pages`` the window
+        keeps (only those are looked up), enriched, in order.
+        """
+        if enricher is None:
+            return pages
+        kept = ([item for item in page if window.keeps(item)] for page in pages)
+        return iter(self.hook.enrich_pages(kept, enricher, language=query.params.get("l")))
+
+    def _log_enriched(self, enricher: Enricher) -> None:
+        stats = enricher.stats
+        self.log.info(
+            "Enriched with %s: catalog %d ok, %d without a catalog id, %d withdrawn (%d requests); "
+            "ratings %d loved, %d disliked, %d unrated (%d requests)",
+            " and ".join(self.enrich),
+            stats.catalog_ok,
+            stats.catalog_none,
+            stats.catalog_withdrawn,
+            stats.catalog_requests,
+            stats.loved,
+            stats.disliked,
+            stats.unrated,
+            stats.rating_requests,
+        )
 
     def _export_replay(self, target: Location) -> ExportResult:
         """The latest Replay year, one row per view, rank and item; no year yet: an empty file."""
@@ -394,9 +446,20 @@ class AppleMusicExportOperator(ListingExportBaseOperator):
     :param added_before: keep items added before this instant. (templated)
     :param playlist_tracks: with ``library-playlists``, each playlist carries all its tracks under
         ``relationships.tracks.data`` (an empty list for a playlist without tracks).
+    :param enrich: ``["catalog"]``, ``["ratings"]`` or both. ``catalog``: each item gains
+        ``catalog`` (its catalog resource's ``attributes``, or null) and ``catalog_status``
+        (``ok``, ``none``: no catalog id, ``withdrawn``: the catalog no longer resolves it),
+        fetched 100 ids a request in the user's storefront (library albums and playlists are
+        listed with ``include=catalog``, where their catalog ids are); Parquet gains typed columns
+        (``isrc``, ``upc``, ``record_label``, ``audio_traits``, ``composer_name``, ``url``, ...).
+        ``ratings``: each item gains ``rating`` (1 love, -1 dislike, null), 200 ids a request.
+        Not for ``library-artists``. The look-ups share the export's concurrency, retries and
+        request budget and run while later pages are fetched; the order stays the service's.
     :return: ``{"uri", "resource", "count", "bytes", "format", "compression",
-        "skipped_without_date_added"}``; the same (but the skip count) is the extra of the
-        event on every outlet asset.
+        "skipped_without_date_added"}`` (and, with ``enrich``, ``"enrichment"``: the counts of
+        ``catalog_ok``, ``catalog_none``, ``catalog_withdrawn``, ``loved``, ``disliked``,
+        ``unrated`` and the requests); the same (but the skip count and the enrichment) is the
+        extra of the event on every outlet asset.
     """
 
     template_fields: Sequence[str] = (
@@ -426,6 +489,7 @@ class AppleMusicExportOperator(ListingExportBaseOperator):
         added_after: str | dt.datetime | None = None,
         added_before: str | dt.datetime | None = None,
         playlist_tracks: bool = False,
+        enrich: Iterable[str] | str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -442,6 +506,7 @@ class AppleMusicExportOperator(ListingExportBaseOperator):
             added_after=added_after,
             added_before=added_before,
             playlist_tracks=playlist_tracks,
+            enrich=enrich,
             **kwargs,
         )
         self.path = path

@@ -122,7 +122,7 @@ def test_add_answers_202_empty_and_ignores_unknown_ids() -> None:
         assert "999999999" not in emulator.library_ids()
 
 
-def test_catalog_multi_fetch_leaves_unknown_ids_out_and_caps_at_100(
+def test_catalog_multi_fetch_leaves_unknown_ids_out_and_caps_at_300(
     start_emulator: Callable[..., AppleMusicEmulator],
 ) -> None:
     emulator = start_emulator(shared=True, **SHARED)
@@ -132,8 +132,9 @@ def test_catalog_multi_fetch_leaves_unknown_ids_out_and_caps_at_100(
     ).json()
     assert [r["id"] for r in body["data"]] == known
     assert all(r["relationships"]["library"]["data"] == [] for r in body["data"])
-    too_many = support.get(emulator, "/v1/catalog/us/albums", ids=",".join(str(n) for n in range(101)))
+    too_many = support.get(emulator, "/v1/catalog/us/albums", ids=",".join(str(n) for n in range(301)))
     assert too_many.status_code == 400
+    assert too_many.json()["errors"][0]["source"]["parameter"] == "ids"
 
 
 def test_single_album_fetch_has_tracks(start_emulator: Callable[..., AppleMusicEmulator]) -> None:

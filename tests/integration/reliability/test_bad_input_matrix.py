@@ -39,6 +39,12 @@ def _hook_calls() -> list[tuple[str, Callable[[AppleMusicHook], Any], str]]:
         ("page_size=101", lambda h: list(h.iter_library_albums(page_size=101)), "page_size must be"),
         ("page_size='100'", lambda h: list(h.iter_library_albums(page_size="100")), "page_size must be"),  # type: ignore[arg-type]
         ("offset=-1", lambda h: h.get_library_albums_page(-1), "offset must be"),
+        ("enrich=lyrics", lambda h: h.iter_library_albums(enrich=["lyrics"]), "enrich may hold 'catalog'"),
+        (
+            "enrich on artists",
+            lambda h: h.iter_library("library-artists", enrich="ratings"),
+            "artists have no ratings",
+        ),
         ("include=[1]", lambda h: h.get_library_albums_page(0, include=[1]), "include must be"),  # type: ignore[list-item]
         ("language", lambda h: h.get_library_albums_page(0, language="english please"), "language must be"),
         (

@@ -64,3 +64,17 @@ def test_recent_plays_dag_is_scheduled_on_the_asset_its_trigger_watches() -> Non
     assert list(module.dag.timetable.asset_condition.objects) == [module.RECENTLY_PLAYED]
     [task] = module.dag.tasks
     assert task.ledger != module.RECENTLY_PLAYED
+
+
+def test_loved_songs_csv_keeps_loved_rows_in_order_with_an_empty_isrc_where_none() -> None:
+    module = _import_example("applemusic_loved_songs")
+    rows = [
+        {"isrc": "USAB12400001", "name": "One, Two", "artist_name": "Björk", "album_name": "A", "rating": 1},
+        {"isrc": "GBXY12400002", "name": "Two", "artist_name": "B", "album_name": "B", "rating": -1},
+        {"isrc": None, "name": 'Demo "take"', "artist_name": "Me", "album_name": None, "rating": 1},
+        {"isrc": "SEQQ12400003", "name": "Three", "artist_name": "C", "album_name": "C", "rating": None},
+    ]
+    loved = module.loved_rows(rows)
+    assert loved == [("USAB12400001", "One, Two", "Björk", "A"), ("", 'Demo "take"', "Me", "")]
+    text = module.csv_bytes(loved).decode("utf-8")
+    assert text == 'ISRC,Title,Artist,Album\nUSAB12400001,"One, Two",Björk,A\n,"Demo ""take""",Me,\n'
