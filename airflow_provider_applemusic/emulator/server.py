@@ -442,7 +442,13 @@ class AppleMusicEmulator:
             return self._current(user).library.withdrawn_ids(kind)
 
     def catalog_attributes(self, kind: str, catalog_id: str, user: int = 0) -> dict[str, Any] | None:
-        """The ``attributes`` a catalog fetch of ``catalog_id`` answers (None: unknown or withdrawn)."""
+        """
+        The ``attributes`` a catalog fetch of ``catalog_id`` answers (None: unknown or withdrawn).
+
+        :param kind: the catalog type (``songs``, ``albums``, ...).
+        :param catalog_id: the catalog id.
+        :param user: whose catalog view.
+        """
         with self._lock:
             catalog = self._current(user).library.catalog
             return dict(catalog.items[kind][catalog_id]) if catalog.resolves(kind, catalog_id) else None
