@@ -72,6 +72,7 @@ def test_snapshot_asset_event_says_where_the_snapshot_is(
             select(AssetEvent)
             .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
             .where(AssetModel.name == "applemusic_library_albums_snapshot")
+            .where(AssetEvent.source_dag_id == run.dag_id)
             .where(AssetEvent.source_run_id == run.run_id)
         ).all()
     assert len(events) == 1
@@ -139,6 +140,7 @@ def test_listening_history_appends_the_new_plays_to_a_parquet_ledger(
             select(AssetEvent)
             .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
             .where(AssetModel.name == "applemusic_listening_history")
+            .where(AssetEvent.source_dag_id == run.dag_id)
             .where(AssetEvent.source_run_id == run.run_id)
         ).all()
     assert [event.extra for event in events] == [result]
@@ -177,6 +179,7 @@ def test_import_history_writes_the_exports_plays_to_the_ledger_once(
             select(AssetEvent)
             .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
             .where(AssetModel.name == "applemusic_listening_history")
+            .where(AssetEvent.source_dag_id == run.dag_id)
             .where(AssetEvent.source_run_id == run.run_id)
         ).all()
     assert [event.extra for event in events] == [result]
