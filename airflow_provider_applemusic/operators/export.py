@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,12 @@ from airflow_provider_applemusic.operators.base import (
     DEFAULT_CONN_ID,
     AppleMusicBaseOperator,
     FileOutputMixin,
+)
+from airflow_provider_applemusic.operators.resume import (
+    DEFAULT_RESUME_WITHIN,
+    ResumableWrite,
+    positioned,
+    resume_window,
 )
 
 if TYPE_CHECKING:
@@ -92,9 +99,12 @@ class _Tally:
         self.started = time.monotonic()
 
     def add(self, items: list[dict[str, Any]]) -> None:
-        self.count += len(items)
-        for item in items:
-            self.ids.update(f"{item.get('id')}\n".encode())
+        self.add_ids([item.get("id") for item in items])
+
+    def add_ids(self, ids: list[Any]) -> None:
+        self.count += len(ids)
+        for item_id in ids:
+            self.ids.update(f"{item_id}\n".encode())
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -143,6 +153,7 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         added_after: str | dt.datetime | None = None,
         added_before: str | dt.datetime | None = None,
         playlist_tracks: bool = False,
+        resume_within: Any = DEFAULT_RESUME_WITHIN,
         **kwargs: Any,
     ) -> None:
         super().__init__(apple_music_conn_id=apple_music_conn_id, **kwargs)
@@ -165,6 +176,9 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         self.added_after = added_after
         self.added_before = added_before
         self.playlist_tracks = playlist_tracks
+        if not (isinstance(resume_within, str) and "{{" in resume_within):
+            resume_window(resume_within)  # a template is checked once rendered
+        self.resume_within = resume_within
 
     def check_format(self, file_format: Any, compression: Any) -> tuple[str, str | None]:
         """``file_format`` and ``compression``, checked together (``auto`` resolved)."""
@@ -176,7 +190,7 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         return {"max_concurrency": self.max_concurrency}
 
     def execute(self, context: Context) -> dict[str, Any]:
-        result = self.export()
+        result = self.export(context)
         self.record_snapshot(context, result.snapshot_state)
         self.emit_asset_events(context, result.event_extra())
         return self.xcom_value(result)
@@ -185,28 +199,67 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         """What ``execute`` returns: the event extra and the count of items without ``dateAdded``."""
         return {**result.event_extra(), "skipped_without_date_added": result.skipped_without_date_added}
 
-    def export(self) -> ExportResult:
-        """Check the rendered arguments, then page, encode and write; see the class."""
+    def export(self, context: Context | None = None) -> ExportResult:
+        """
+        Check the rendered arguments, then page, encode and write; see the class. With a task
+        state store in ``context``, a failed try's pages are kept for the next one
+        (:mod:`~airflow_provider_applemusic.operators.resume`).
+        """
         window = AddedWindow.from_arguments(self.added_after, self.added_before)
         validate_language(self.language)
+        resume_within = resume_window(self.resume_within)
         target = self.destination()
         self.hook.validate()
         self.refuse_existing(target, nothing_was="fetched")
-        tally = _Tally(self._pager())
+        run = ResumableWrite(
+            context,
+            target,
+            self.resume_arguments(target),
+            resume_within=resume_within,
+            log=self.log,
+            retries=int(self.retries or 0),
+            resource=self.resource,
+            file_format=self.file_format,
+            compression=self.compression,
+        )
         # the store's client is set up before paging starts, so that pages are not kept waiting
-        writer = self.writer(target)
-        writer.prepare()
+        run.prepare()
+        tally = _Tally(self._pager())
+        tally.add_ids(run.resume_pager(tally.pager))
+        window.skipped_without_date_added = run.skipped
+        positions: deque[dict[str, Any]] = deque()
+        pages = positioned(tally.pager, tally.pager, positions)
         # the first page is read before the store is touched: what fails there (a refused token,
         # a listing the account does not serve) leaves no trace in it, not even a temporary file
-        pages = iter(tally.pager)
-        first = next(pages)
-        size = self.write(
-            writer, self._batches(itertools.chain([first], pages), window, tally), self.resource
-        )
+        first = list(itertools.islice(pages, 1))
+        batches = self._batches(itertools.chain(first, pages), window, tally)
+        size = run.write(batches, positions, lambda: window.skipped_without_date_added, replace=self.replace)
         self._log_progress(tally)
         result = self._result(target, size, window, tally)
         self._log_exported(result, tally)
         return result
+
+    def resume_arguments(self, target: Location) -> dict[str, Any]:
+        """
+        The rendered arguments that shape the file: a try resumes an earlier one only if all are
+        the same (a stage between paging and writing adds the arguments it takes).
+
+        :param target: where the file goes.
+        """
+        return {
+            "target": target.uri,
+            "connection": self.apple_music_conn_id,
+            "resource": self.resource,
+            "file_format": self.file_format,
+            "compression": self.compression,
+            "include": self.include,
+            "extend": self.extend,
+            "language": self.language,
+            "page_size": self.page_size,
+            "added_after": str(self.added_after),
+            "added_before": str(self.added_before),
+            "playlist_tracks": self.playlist_tracks,
+        }
 
     def _pager(self) -> ListingPager:
         return self.hook.library_pager(
@@ -315,6 +368,10 @@ class AppleMusicExportOperator(ListingExportBaseOperator):
     :param added_before: keep items added before this instant. (templated)
     :param playlist_tracks: with ``library-playlists``, each playlist carries all its tracks under
         ``relationships.tracks.data`` (an empty list for a playlist without tracks).
+    :param resume_within: a try that follows a failed one goes on from where it stopped (the
+        pages fetched are not fetched again) when its checkpoint is younger than this and the
+        arguments are the same, else it starts over (see ``docs/resuming.md``): a ``timedelta``
+        or a number of seconds; 0: always start over. (templated)
     :return: ``{"uri", "resource", "count", "bytes", "format", "compression",
         "skipped_without_date_added"}``; the same (but the skip count) is the extra of the
         event on every outlet asset.
@@ -327,6 +384,7 @@ class AppleMusicExportOperator(ListingExportBaseOperator):
         "language",
         "added_after",
         "added_before",
+        "resume_within",
     )
 
     def __init__(
@@ -347,6 +405,7 @@ class AppleMusicExportOperator(ListingExportBaseOperator):
         added_after: str | dt.datetime | None = None,
         added_before: str | dt.datetime | None = None,
         playlist_tracks: bool = False,
+        resume_within: Any = DEFAULT_RESUME_WITHIN,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -363,6 +422,7 @@ class AppleMusicExportOperator(ListingExportBaseOperator):
             added_after=added_after,
             added_before=added_before,
             playlist_tracks=playlist_tracks,
+            resume_within=resume_within,
             **kwargs,
         )
         self.path = path
