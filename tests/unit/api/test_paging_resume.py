@@ -1,4 +1,4 @@
-"""The paging engine stopped after any page and resumed from its position: the same items, no page fetched twice."""
+"""The paging engine stopped after any page and resumed from its position: the same items, no page twice."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ BATCHES = [SONGS[i : i + 23] for i in range(0, len(SONGS), 23)]
 
 
 def _encode(file_format: str, compression: str | None, cuts: set[int], restart: bool) -> bytes:
-    """The file, a segment cut after each batch in ``cuts``; with ``restart``, a new encoder after each cut."""
+    """The file, cut after each batch in ``cuts``; with ``restart``, a new encoder after each cut."""
     encoder = SegmentEncoder("library-songs", file_format, compression)
     out, metas = bytearray(), []
     for index, batch in enumerate(BATCHES):
