@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import itertools
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -228,11 +227,7 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         tally.add_ids(run.resume_pager(tally.pager))
         window.skipped_without_date_added = run.skipped
         positions: deque[dict[str, Any]] = deque()
-        pages = positioned(tally.pager, tally.pager, positions)
-        # the first page is read before the store is touched: what fails there (a refused token,
-        # a listing the account does not serve) leaves no trace in it, not even a temporary file
-        first = list(itertools.islice(pages, 1))
-        batches = self._batches(itertools.chain(first, pages), window, tally)
+        batches = self._batches(positioned(tally.pager, tally.pager, positions), window, tally)
         size = run.write(batches, positions, lambda: window.skipped_without_date_added, replace=self.replace)
         self._log_progress(tally)
         result = self._result(target, size, window, tally)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -208,15 +209,23 @@ class ResumableWrite:
             self.resource, self.file_format, self.compression, self.mark["encoder"] if self.mark else None
         )
         metas = [m for sidecar in self.sidecars for m in sidecar.get("metas", [])]
+        iterator: Iterator[list[dict[str, Any]]] = iter(batches)
+        try:
+            # the first page is read before the store is touched: what fails there (a refused
+            # token, a listing the account does not serve) leaves no trace in it
+            head = list(itertools.islice(iterator, 1))
+        except BaseException:
+            if self.mark is not None and self.last_try:
+                self._abandon()
+            raise
         if self.mark is None:
             self.stage.start()
             self._save()
         buffer, steady = bytearray(), True
         ids: list[Any] = []
         position: dict[str, Any] | None = None
-        iterator: Iterator[list[dict[str, Any]]] = iter(batches)
         try:
-            for batch in iterator:
+            for batch in itertools.chain(head, iterator):
                 steady = False
                 position = positions.popleft()
                 buffer += encoder.add(batch)
@@ -275,6 +284,12 @@ class ResumableWrite:
         retention = max(self.resume_within * 2, dt.timedelta(days=1))
         self.store.set(CHECKPOINT_KEY, checkpoint, retention=retention)
 
+    def _abandon(self) -> None:
+        """The last try failed: discard what is staged, and the checkpoint."""
+        self.stage.discard()
+        if self.store is not None:
+            self.store.delete(CHECKPOINT_KEY)
+
     def _fail(
         self,
         encoder: SegmentEncoder,
@@ -287,9 +302,7 @@ class ResumableWrite:
     ) -> None:
         """A try failed: keep what it fetched for the next try, or discard it all on the last one."""
         if self.last_try:
-            self.stage.discard()
-            if self.store is not None:
-                self.store.delete(CHECKPOINT_KEY)
+            self._abandon()
             return
         try:
             if steady and position is not None and ids:

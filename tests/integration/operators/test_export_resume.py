@@ -350,3 +350,49 @@ def test_a_bad_resume_within_is_refused_before_any_request(
         operator.execute({"task_state_store": TaskStateStore(), "ti": Try(1)})  # type: ignore[arg-type]
     assert emulator.stats.requests == 0
     assert os.listdir(tmp_path) == []
+
+
+def test_a_revoked_token_fails_the_try_and_the_replaced_one_resumes(
+    start_emulator: Any, tmp_path: Any
+) -> None:
+    import threading
+    import time
+
+    emulator = _start(start_emulator, songs=LOCAL_SONGS, latency_ms=5)
+    local, tasks = _Local(tmp_path), TaskStateStore()
+    emulator.reset_stats()
+    _operator(local.uri("reference.jsonl")).execute({})  # type: ignore[arg-type]
+    reference = emulator.stats.requests
+    emulator.reset_stats()
+
+    def revoke_half_way() -> None:
+        while emulator.stats.requests < reference // 2:
+            time.sleep(0.002)
+        emulator.revoke_user_token()
+
+    watcher = threading.Thread(target=revoke_half_way, daemon=True)
+    watcher.start()
+    with pytest.raises(AppleMusicError, match="Music User Token"):
+        _operator(local.uri("songs.jsonl")).execute({"task_state_store": tasks, "ti": Try(1)})  # type: ignore[arg-type]
+    watcher.join()
+    covered = tasks.get(CHECKPOINT_KEY)["mark"]["pager"]["index"]
+    assert covered >= reference // 4
+    emulator.revoke_user_token(False)  # the user signed in again: a new token in the connection
+    emulator.reset_stats()
+    _operator(local.uri("songs.jsonl")).execute({"task_state_store": tasks, "ti": Try(2)})  # type: ignore[arg-type]
+    assert emulator.stats.requests <= reference - covered + SLACK
+    assert local.read("songs.jsonl") == local.read("reference.jsonl")
+    assert local.leftovers("songs.jsonl", "reference.jsonl") == []
+
+
+def test_a_resumed_last_try_that_fails_on_its_first_page_discards_the_staged_parts(
+    start_emulator: Any, tmp_path: Any
+) -> None:
+    emulator = _start(start_emulator, songs=LOCAL_SONGS)
+    local, tasks = _Local(tmp_path), TaskStateStore()
+    checkpoint = _fail_once(emulator, local, tasks, "songs.jsonl")
+    _fail_at_page(emulator, checkpoint["mark"]["pager"]["index"])
+    with pytest.raises(AppleMusicError):
+        _operator(local.uri("songs.jsonl"), retries=1).execute({"task_state_store": tasks, "ti": Try(2)})  # type: ignore[arg-type]
+    assert tasks.get(CHECKPOINT_KEY) is None
+    assert local.leftovers() == []
