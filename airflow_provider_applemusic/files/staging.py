@@ -20,6 +20,7 @@ JSON-able dict) lets a stage of a later process reopen it (:func:`reopen_stage`)
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import secrets
@@ -42,12 +43,9 @@ STAGED_MARK = "applemusic-staged"
 
 
 class Stage:
-    """
-    The staged parts of one export file (see the module).
+    """The staged parts of one export file (see the module)."""
 
-    :param part_size: how many bytes a part holds, at least (but the last).
-    """
-
+    #: how many bytes a part holds, at least (but the last)
     part_size: int = PART_SIZE
     uri: str
 
@@ -60,6 +58,10 @@ class Stage:
 
     def start(self) -> None:
         """Open a new stage in the store."""
+        raise NotImplementedError
+
+    def load(self, record: dict[str, Any]) -> None:
+        """Take the stage of ``record`` (:meth:`record` of an earlier stage), not yet checked."""
         raise NotImplementedError
 
     def reopen(self) -> list[dict[str, Any]]:
@@ -111,7 +113,7 @@ def new_stage(target: Location, content_type: str, *, encrypt: bool = False) -> 
 def reopen_stage(target: Location, content_type: str, record: dict[str, Any]) -> Stage:
     """The stage of ``record`` (from :meth:`Stage.record`) for ``target``, not yet checked."""
     stage = new_stage(target, content_type)
-    stage.load(record)  # type: ignore[attr-defined]
+    stage.load(record)
     return stage
 
 
@@ -142,7 +144,6 @@ class LocalStage(Stage):
         self.sidecar_size = 0
 
     def load(self, record: dict[str, Any]) -> None:
-        """Take the stage of ``record``."""
         self.folder = str(record["folder"])
         self.size, self.crc, self.sidecar_size = (
             int(record["size"]),
@@ -270,7 +271,6 @@ class S3Stage(Stage):
         _ = self.client
 
     def load(self, record: dict[str, Any]) -> None:
-        """Take the stage of ``record``."""
         self.upload_id = str(record["upload_id"])
         self.parts = [(int(n), str(etag), int(size)) for n, etag, size in record["parts"]]
 
@@ -282,7 +282,7 @@ class S3Stage(Stage):
         self.upload_id = answer["UploadId"]
 
     def _sidecar_key(self, number: int) -> str:
-        token = hashlib_token(self.upload_id)
+        token = _token(self.upload_id)
         return f"{self.key}.{STAGED_MARK}/{token}/part-{number:05d}.json.gz"
 
     def reopen(self) -> list[dict[str, Any]]:
@@ -371,8 +371,10 @@ class S3Stage(Stage):
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         self._uploads = []
+        if not self.upload_id:
+            return  # never started
         client = self.client
-        if self.upload_id and not self.completed:
+        if not self.completed:
             from botocore.exceptions import ClientError
 
             try:
@@ -386,10 +388,8 @@ class S3Stage(Stage):
                 client.delete_object(Bucket=self.bucket, Key=entry["Key"])
 
 
-def hashlib_token(text: str) -> str:
+def _token(text: str) -> str:
     """A short, path-safe token of ``text`` (an upload id)."""
-    import hashlib
-
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
