@@ -176,6 +176,7 @@ def _fail_then_resume(
         # S3 checkpoints with each multipart part (5 MiB): the file must hold one before the failure
         ("s3", "jsonl", None),
         ("s3", "json", None),
+        ("s3", "parquet", None),
     ],
     indirect=["store"],
 )
