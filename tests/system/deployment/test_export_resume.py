@@ -1,6 +1,7 @@
 """
-Deployment tier: an export whose task process is killed (SIGKILL) about half way through is
-retried by the scheduler and resumed from its checkpoint in Airflow's task state store.
+Deployment tier: an export whose task process is killed (SIGKILL) about half way through, or
+that runs out of its ``execution_timeout``, is retried by the scheduler and resumed from its
+checkpoint in Airflow's task state store.
 """
 
 from __future__ import annotations
@@ -87,5 +88,40 @@ def test_a_killed_export_is_retried_and_resumed_with_an_exact_file(deployment: D
     assert first_try >= PAGES // 2
     print(f"pages {PAGES}, first try {first_try} requests, checkpoint {covered} pages, resumed try {resumed}")
     assert resumed <= PAGES - covered + SLACK, (PAGES, covered, first_try, resumed)
-    leftovers = [name for name in os.listdir(target.parent) if name != target.name]
-    assert leftovers == [], "staged parts were left behind"
+    staged = [name for name in os.listdir(target.parent) if name.startswith(f".{target.name}")]
+    assert staged == [], "staged parts were left behind"
+
+
+TIMEOUT_DAG_ID = "deployment_export_resume_timeout"
+#: pages a try that runs out of time may have in flight or waiting in order (8 in flight)
+IN_FLIGHT = 16
+
+
+def test_an_export_that_runs_out_of_its_execution_timeout_resumes_on_each_retry(
+    deployment: Deployment,
+) -> None:
+    from airflow_provider_applemusic.emulator import AppleMusicEmulator
+
+    target = deployment.home / "exports" / "timed-out-songs.jsonl"
+    # 203 pages, 8 at a time, 200 ms each: about 5 s, more than the task's 4 s execution_timeout
+    with AppleMusicEmulator(songs=SONGS, latency_ms=200) as emulator:
+        deployment.add_connection("apple_music_resume_timeout", emulator.connection_dict())
+        deployment.wait_for_dags(TIMEOUT_DAG_ID)
+        run = deployment.trigger(TIMEOUT_DAG_ID, conf={"path": f"file://{target}"})
+        done = deployment.wait_for_run(TIMEOUT_DAG_ID, run["dag_run_id"])
+        log = deployment.task_log(TIMEOUT_DAG_ID, run["dag_run_id"], "songs")
+        assert done["state"] == "success", log[-3000:]
+        tries = deployment.task_instance(TIMEOUT_DAG_ID, run["dag_run_id"], "songs")["try_number"]
+        requests = emulator.stats.requests
+        expected = emulator.library_items("library-songs")
+    assert tries >= 2, "the first try did not run out of time: nothing was resumed"
+    assert "AirflowTaskTimeout" in log or "Timeout" in log, log[-3000:]
+    resumed = re.findall(r"Resuming the export of try (\d+) .*?going on from page (\d+)", log)
+    assert len(resumed) == tries - 1, log[-3000:]
+    assert all(int(page) > 1 for _, page in resumed), resumed
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == expected
+    print(f"pages {PAGES}, {tries} tries, {requests} requests in all, resumed from pages {resumed}")
+    # each try that ran out of time stages what it finished: only pages still in flight are fetched again
+    assert requests <= PAGES + (tries - 1) * (IN_FLIGHT + SLACK), (requests, tries)
+    assert [name for name in os.listdir(target.parent) if name.startswith(f".{target.name}")] == []

@@ -25,3 +25,22 @@ with DAG(
         retries=2,
         retry_delay=dt.timedelta(seconds=1),
     )
+
+with DAG(
+    dag_id="deployment_export_resume_timeout",
+    schedule=None,
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    params={"path": Param("", type="string")},
+    tags=["apple-music", "deployment-test"],
+):
+    # the tier's emulator answers slowly enough that a try runs out of its execution_timeout
+    # part of the way: each retry goes on from where the one before stopped
+    AppleMusicExportOperator(
+        task_id="songs",
+        resource="library-songs",
+        path="{{ params.path }}",
+        apple_music_conn_id="apple_music_resume_timeout",
+        execution_timeout=dt.timedelta(seconds=4),
+        retries=4,
+        retry_delay=dt.timedelta(seconds=1),
+    )
