@@ -320,7 +320,8 @@ class S3Stage(Stage):
 
     def _put_part(self, number: int, data: bytes, sidecar: dict[str, Any]) -> tuple[int, str, int]:
         body = gzip.compress(json.dumps(sidecar, separators=(",", ":")).encode("utf-8"), mtime=0)
-        self.client.put_object(Bucket=self.bucket, Key=self._sidecar_key(number), Body=body)
+        extra = {"ServerSideEncryption": "AES256"} if self.encrypt else {}
+        self.client.put_object(Bucket=self.bucket, Key=self._sidecar_key(number), Body=body, **extra)
         answer = self.client.upload_part(
             Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=data
         )

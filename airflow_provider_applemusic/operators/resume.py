@@ -317,7 +317,15 @@ class ResumableWrite:
 def positioned(
     pages: Iterable[list[dict[str, Any]]], pager: ListingPager, positions: deque[dict[str, Any]]
 ) -> Iterator[list[dict[str, Any]]]:
-    """``pages`` as they come, each page's pager position put in ``positions`` as it is yielded."""
+    """
+    ``pages`` as they come, each page's pager position put in ``positions`` as it is yielded.
+    A stage between paging and writing may read ahead, but must give one batch per page, in
+    order: :meth:`ResumableWrite.write` takes one position per batch.
+
+    :param pages: the pager, iterated.
+    :param pager: the pager (its :meth:`~ListingPager.position` after each page).
+    :param positions: where the positions go.
+    """
     for page in pages:
         positions.append(pager.position())
         yield page
