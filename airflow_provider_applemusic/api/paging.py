@@ -384,17 +384,24 @@ class ListingPager:
         end = next_offset(first)
         frontier = max(end or 0, self.stats.total or 0)
         self._mark = (1, end or 0, frontier, end is None)
-        yield items
         if end is None:
+            yield items
             return
-        yield from self._pool(1, end, frontier)
+        # the next pages are on their way while the caller handles the first one
+        yield from self._pool(1, end, frontier, head=items)
 
-    def _pool(self, index: int, covered: int, frontier: int) -> Iterator[list[dict[str, Any]]]:
+    def _pool(
+        self, index: int, covered: int, frontier: int, head: list[dict[str, Any]] | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
         if self.pages_in_flight == 1:
-            yield from self._follow(index, covered, frontier, lambda offset: _Inline(self._fetch, offset))
+            yield from self._follow(
+                index, covered, frontier, lambda offset: _Inline(self._fetch, offset), head
+            )
             return
         with ThreadPoolExecutor(self.pages_in_flight, thread_name_prefix="apple-music-page") as pool:
-            yield from self._follow(index, covered, frontier, lambda offset: pool.submit(self._fetch, offset))
+            yield from self._follow(
+                index, covered, frontier, lambda offset: pool.submit(self._fetch, offset), head
+            )
 
     def _follow(
         self,
@@ -402,11 +409,13 @@ class ListingPager:
         covered: int,
         frontier: int,
         submit: Callable[[int], Future[dict[str, Any]] | _Inline],
+        head: list[dict[str, Any]] | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
         """
         Pages from ``index`` on; ``covered``: the position after the last one a stitched page
         covered (a first page that is not a listing page, a playlist's inline tracks, may cover
-        fewer than ``size``); ``frontier``: how far pages may be scheduled ahead.
+        fewer than ``size``); ``frontier``: how far pages may be scheduled ahead; ``head``: the
+        items of the page before, yielded once the next pages are scheduled.
         """
         stitcher = self._stitcher
         size = self.page_size
@@ -419,6 +428,10 @@ class ListingPager:
                 while len(pending) < window and (scheduled * stride < frontier or not pending):
                     pending[scheduled] = submit(scheduled * stride)
                     scheduled += 1
+                if head is not None:
+                    yield head
+                    head = None
+                    continue
                 planned = index * stride
                 # a page fetched again from further back covered less than planned: fill the gap
                 while covered - PAGING_OVERLAP < planned:
