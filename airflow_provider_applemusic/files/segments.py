@@ -24,9 +24,12 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
-#: Parquet: a segment is cut when its rows, in Arrow form, reach this many times the part size
-#: (about what snappy makes of JSON text; a segment that comes out smaller joins the next part)
+#: Parquet: a segment's size is estimated as its rows in Arrow form over this (about what snappy
+#: makes of JSON text; a segment that comes out smaller than an S3 part joins the next part)
 PARQUET_ARROW_RATIO = 4
+#: Parquet: a segment (a row group at least) is not cut before this estimated size, whatever the
+#: part size: row groups of a few hundred rows would make a poor file
+PARQUET_MIN_SEGMENT = 4 * 1024 * 1024
 _ZEROS = bytes(1 << 20)
 
 
@@ -65,6 +68,16 @@ class SegmentEncoder:
         if self._parquet is not None:
             return self._segment_bytes + self._parquet.pending_bytes // PARQUET_ARROW_RATIO
         return self._segment_bytes
+
+    def due(self, part_size: int) -> bool:
+        """
+        Whether the segment should be cut now, for parts of ``part_size`` bytes.
+
+        :param part_size: the stage's part size.
+        """
+        if self.file_format == "parquet":
+            return self.size() >= max(part_size, PARQUET_MIN_SEGMENT)
+        return self.size() >= part_size
 
     def add(self, batch: list[dict[str, Any]]) -> bytes:
         """Encode ``batch``; the bytes ready now."""

@@ -37,8 +37,8 @@ from airflow_provider_applemusic.files.writers import PART_SIZE, PARTS_IN_MEMORY
 if TYPE_CHECKING:
     from airflow_provider_applemusic.files.location import Location
 
-#: a local stage is checkpointed after each part of about this many bytes
-LOCAL_PART_SIZE = 1024 * 1024
+#: a local stage is checkpointed after each part of about this many bytes (a few pages)
+LOCAL_PART_SIZE = 256 * 1024
 STAGED_MARK = "applemusic-staged"
 
 

@@ -230,7 +230,7 @@ class ResumableWrite:
                 position = positions.popleft()
                 buffer += encoder.add(batch)
                 ids.extend(item.get("id") for item in batch)
-                if encoder.size() >= self.stage.part_size:
+                if encoder.due(self.stage.part_size):
                     self._cut(encoder, buffer, ids, metas, position, skipped())
                     buffer, ids = bytearray(), []
                 steady = True

@@ -22,7 +22,7 @@ from airflow_provider_applemusic.exceptions import AppleMusicConfigError, AppleM
 from airflow_provider_applemusic.operators.export import AppleMusicExportOperator
 from airflow_provider_applemusic.operators.resume import CHECKPOINT_KEY
 
-#: the songs of the library (local files: parts of 1 MiB, about 2,500 songs each)
+#: the songs of the library (local files: parts of 256 KiB, about 600 songs each)
 LOCAL_SONGS = 6000
 #: S3 parts are 5 MiB: about 12,600 songs a part
 S3_SONGS = 16000
