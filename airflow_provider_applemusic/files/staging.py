@@ -339,6 +339,11 @@ class S3Stage(Stage):
         while self._uploads:
             self._collect(block=True)
 
+    def durable(self) -> Any:
+        """The mark of the last part uploaded since the last call (None: none); does not wait."""
+        self._collect(block=False)
+        return super().durable()
+
     def record(self) -> dict[str, Any]:
         return {"kind": "s3", "upload_id": self.upload_id, "parts": [list(part) for part in self.parts]}
 

@@ -233,6 +233,8 @@ class ResumableWrite:
                 if encoder.due(self.stage.part_size):
                     self._cut(encoder, buffer, ids, metas, position, skipped())
                     buffer, ids = bytearray(), []
+                else:
+                    self._checkpoint()  # a part uploaded in the background since
                 steady = True
             steady = False
             tail = bytes(buffer) + encoder.finish(metas)
