@@ -288,13 +288,16 @@ class S3Stage(Stage):
     def reopen(self) -> list[dict[str, Any]]:
         from botocore.exceptions import ClientError
 
+        etags: dict[int, str] = {}
         try:
-            listed = self.client.list_parts(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
+            pages = self.client.get_paginator("list_parts").paginate(
+                Bucket=self.bucket, Key=self.key, UploadId=self.upload_id
+            )
+            for page in pages:
+                etags.update((part["PartNumber"], part["ETag"]) for part in page.get("Parts", []))
         except ClientError as err:
-            raise ValueError(
-                f"the multipart upload is gone ({err.response.get('Error', {}).get('Code')})"
-            ) from None
-        etags = {part["PartNumber"]: part["ETag"] for part in listed.get("Parts", [])}
+            code = err.response.get("Error", {}).get("Code")
+            raise ValueError(f"the multipart upload is gone ({code})") from None
         if any(etags.get(number) != etag for number, etag, _ in self.parts):
             raise ValueError("the multipart upload lacks parts that were recorded")
         sidecars = []
@@ -350,7 +353,9 @@ class S3Stage(Stage):
     def commit(self, tail: bytes, *, replace: bool) -> int:
         try:
             self._pending += tail
-            if self._pending or not (self.parts or self._uploads):
+            if not (self._pending or self.parts or self._uploads):
+                return self._put_empty(replace=replace)
+            if self._pending:
                 self._upload(None)
             while self._uploads:
                 self._collect(block=True)
@@ -369,6 +374,18 @@ class S3Stage(Stage):
         finally:
             self.discard()
         return size
+
+    def _put_empty(self, *, replace: bool) -> int:
+        """An empty file (an empty JSON Lines export) is one PUT: no upload has an empty part."""
+        if not replace and self.target.exists():
+            raise AppleMusicConfigError(
+                f"{self.uri} appeared while it was written and replace=False: left as it is"
+            )
+        extra = {"ServerSideEncryption": "AES256"} if self.encrypt else {}
+        self.client.put_object(
+            Bucket=self.bucket, Key=self.key, Body=b"", ContentType=self.content_type, **extra
+        )
+        return 0
 
     def discard(self) -> None:
         for future, _ in self._uploads:
