@@ -91,7 +91,10 @@ class Stage:
         raise NotImplementedError
 
     def commit(self, tail: bytes, *, replace: bool) -> int:
-        """Stage ``tail``, then make the whole file the target at once; its size."""
+        """
+        Stage ``tail``, then make the whole file the target at once; its size. Staged parts go
+        once committed; a failure leaves them for the caller to keep (for the next try) or discard.
+        """
         raise NotImplementedError
 
     def discard(self) -> None:
@@ -212,24 +215,23 @@ class LocalStage(Stage):
             out.flush()
             os.fsync(out.fileno())
         size = self.size + len(tail)
-        try:
-            if self.upload_to is not None:
-                if not replace and self.upload_to.exists():
-                    raise AppleMusicConfigError(
-                        f"{self.uri} appeared while it was written and replace=False: left as it is"
-                    )
-                self.upload_to.target.fs.put_file(self._data, self.upload_to.target.path)
-            elif replace:
-                os.replace(self._data, self.path)
-            else:
-                try:
-                    os.link(self._data, self.path)
-                except FileExistsError:
-                    raise AppleMusicConfigError(
-                        f"{self.uri} appeared while it was written and replace=False: left as it is"
-                    ) from None
-        finally:
-            self.discard()
+        appeared = AppleMusicConfigError(
+            f"{self.uri} appeared while it was written and replace=False: left as it is"
+        )
+        if self.upload_to is not None:
+            if not replace and self.upload_to.exists():
+                self.discard()
+                raise appeared
+            self.upload_to.target.fs.put_file(self._data, self.upload_to.target.path)
+        elif replace:
+            os.replace(self._data, self.path)
+        else:
+            try:
+                os.link(self._data, self.path)
+            except FileExistsError:
+                self.discard()
+                raise appeared from None
+        self.discard()
         return size
 
     def discard(self) -> None:
@@ -254,6 +256,8 @@ class S3Stage(Stage):
         self.encrypt = encrypt
         self.upload_id = ""
         self.completed = False
+        #: a part upload failed: no later part is durable
+        self._broken = False
         #: (number, ETag, size) of the parts known durable, in order
         self.parts: list[tuple[int, str, int]] = []
         self._pending = bytearray()
@@ -331,16 +335,29 @@ class S3Stage(Stage):
         return number, answer["ETag"], len(data)
 
     def _collect(self, *, block: bool) -> None:
-        """Move the parts uploaded, in order, to :attr:`parts` (waiting for the oldest if ``block``)."""
+        """
+        Move the parts uploaded, in order, to :attr:`parts` (waiting for the oldest if ``block``).
+        Once a part failed, none after it becomes durable: the file would lack the failed one.
+        """
         while self._uploads and (block or self._uploads[0][0].done()):
             future, mark = self._uploads.pop(0)
-            self.parts.append(future.result())
-            self._durable.append(mark)
             block = False
+            if self._broken:
+                future.cancel()
+                continue
+            try:
+                self.parts.append(future.result())
+            except BaseException:
+                self._broken = True
+                raise
+            self._durable.append(mark)
 
     def flush(self) -> None:
         while self._uploads:
-            self._collect(block=True)
+            try:
+                self._collect(block=True)
+            except Exception:  # noqa: BLE001 - a failed part ends what is durable
+                continue
 
     def durable(self) -> Any:
         """The mark of the last part uploaded since the last call (None: none); does not wait."""
@@ -351,29 +368,31 @@ class S3Stage(Stage):
         return {"kind": "s3", "upload_id": self.upload_id, "parts": [list(part) for part in self.parts]}
 
     def commit(self, tail: bytes, *, replace: bool) -> int:
-        try:
-            self._pending += tail
-            if not (self._pending or self.parts or self._uploads):
+        """As :meth:`Stage.commit`; a part that fails leaves the stage for the caller to keep or discard."""
+        self._pending += tail
+        if not (self._pending or self.parts or self._uploads):
+            try:
                 return self._put_empty(replace=replace)
-            if self._pending:
-                self._upload(None)
-            while self._uploads:
-                self._collect(block=True)
-            if not replace and self.target.exists():
-                raise AppleMusicConfigError(
-                    f"{self.uri} appeared while it was written and replace=False: left as it is"
-                )
-            self.client.complete_multipart_upload(
-                Bucket=self.bucket,
-                Key=self.key,
-                UploadId=self.upload_id,
-                MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etag} for n, etag, _ in self.parts]},
-            )
-            size = sum(part[2] for part in self.parts)
-            self.completed = True  # nothing to abort
-        finally:
+            finally:
+                self.discard()
+        if self._pending:
+            self._upload(None)
+        while self._uploads:
+            self._collect(block=True)
+        if not replace and self.target.exists():
             self.discard()
-        return size
+            raise AppleMusicConfigError(
+                f"{self.uri} appeared while it was written and replace=False: left as it is"
+            )
+        self.client.complete_multipart_upload(
+            Bucket=self.bucket,
+            Key=self.key,
+            UploadId=self.upload_id,
+            MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etag} for n, etag, _ in self.parts]},
+        )
+        self.completed = True  # nothing to abort: the sidecars go
+        self.discard()
+        return sum(part[2] for part in self.parts)
 
     def _put_empty(self, *, replace: bool) -> int:
         """An empty file (an empty JSON Lines export) is one PUT: no upload has an empty part."""

@@ -397,3 +397,41 @@ def test_a_resumed_last_try_that_fails_on_its_first_page_discards_the_staged_par
         _operator(local.uri("songs.jsonl"), retries=1).execute({"task_state_store": tasks, "ti": Try(2)})  # type: ignore[arg-type]
     assert tasks.get(CHECKPOINT_KEY) is None
     assert local.leftovers() == []
+
+
+def test_a_refused_part_upload_is_resumed_from_the_parts_before_it(
+    start_emulator: Any, s3_bucket: Any, s3_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.integration.reliability.s3_fault_proxy import S3FaultProxy
+
+    emulator = _start(
+        start_emulator, songs=S3_SONGS * 2
+    )  # about 13 MB: parts 1 and 2 of 5 MiB, then the tail
+    s3 = _S3(s3_bucket)
+    _operator(s3.uri("reference.jsonl")).execute({})  # type: ignore[arg-type]
+    s3.put("songs.jsonl", b"the previous export")
+    tasks = TaskStateStore()
+    with S3FaultProxy(s3_server) as proxy:
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_AWS_DEFAULT",
+            json.dumps(
+                {"conn_type": "aws", "extra": {"endpoint_url": proxy.url, "region_name": "us-east-1"}}
+            ),
+        )
+        proxy.refuse_parts = {2}
+        with pytest.raises(Exception, match=r"InternalError|UploadPart"):
+            _operator(s3.uri("songs.jsonl")).execute({"task_state_store": tasks, "ti": Try(1)})  # type: ignore[arg-type]
+        assert proxy.refused >= 1
+        assert s3.read("songs.jsonl") == b"the previous export"
+        checkpoint = tasks.get(CHECKPOINT_KEY)
+        assert [part[0] for part in checkpoint["stage"]["parts"]] == [1], (
+            "a part after the refused one counted"
+        )
+        proxy.refuse_parts = set()
+        emulator.reset_stats()
+        _operator(s3.uri("songs.jsonl")).execute({"task_state_store": tasks, "ti": Try(2)})  # type: ignore[arg-type]
+    covered = checkpoint["mark"]["pager"]["index"]
+    assert covered > 0
+    assert emulator.stats.requests <= -(-(S3_SONGS * 2 - 100) // STRIDE) + 1 - covered + SLACK
+    assert s3.read("songs.jsonl") == s3.read("reference.jsonl")
+    assert s3.leftovers("songs.jsonl", "reference.jsonl") == []
