@@ -115,7 +115,9 @@ class SegmentEncoder:
     def finish(self, metas: Iterable[str]) -> bytes:
         """
         The file's last bytes: the open segment closed, then the JSON array's ``]`` or the
-        Parquet footer of every segment's row groups (``metas``: each :meth:`cut`'s, in order).
+        Parquet footer of every segment's row groups.
+
+        :param metas: the row-group metadata each earlier :meth:`cut` gave, in order (Parquet).
         """
         if self.file_format == "parquet":
             data, meta = self.cut()
@@ -202,7 +204,13 @@ class _ParquetSegment:
 
 
 def parquet_footer(metas: list[str], resource: str, compression: str | None) -> bytes:
-    """The footer of a Parquet file whose segments' row-group metadata are ``metas`` (base64)."""
+    """
+    The footer of a Parquet file made of segments.
+
+    :param metas: each segment's row-group metadata, as :meth:`SegmentEncoder.cut` gave it.
+    :param resource: the resource (the schema of an empty file).
+    :param compression: the compression (of an empty file).
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -103,7 +103,13 @@ class Stage:
 
 
 def new_stage(target: Location, content_type: str, *, encrypt: bool = False) -> Stage:
-    """A stage for ``target`` (not yet started: :meth:`Stage.start`)."""
+    """
+    A stage for ``target`` (not yet started: :meth:`Stage.start`).
+
+    :param target: where the file goes.
+    :param content_type: the file's ``Content-Type``.
+    :param encrypt: server-side encryption on S3 (also when the location asks for it).
+    """
     if isinstance(target, S3Location):
         return S3Stage(target, content_type, encrypt=encrypt or target.encrypt)
     if isinstance(target, LocalFileLocation):
@@ -114,7 +120,13 @@ def new_stage(target: Location, content_type: str, *, encrypt: bool = False) -> 
 
 
 def reopen_stage(target: Location, content_type: str, record: dict[str, Any]) -> Stage:
-    """The stage of ``record`` (from :meth:`Stage.record`) for ``target``, not yet checked."""
+    """
+    The stage of ``record`` for ``target``, not yet checked (:meth:`Stage.reopen`).
+
+    :param target: where the file goes.
+    :param content_type: the file's ``Content-Type``.
+    :param record: :meth:`Stage.record` of the earlier stage.
+    """
     stage = new_stage(target, content_type)
     stage.load(record)
     return stage

@@ -33,6 +33,8 @@ def resume_window(value: Any) -> dt.timedelta:
     """
     ``resume_within`` checked: a ``timedelta`` or a number of seconds (also as a string, once
     rendered), not negative; 0 never resumes.
+
+    :param value: the argument as given (or rendered).
     """
     seconds: float | None = None
     if isinstance(value, dt.timedelta):
@@ -53,7 +55,11 @@ def resume_window(value: Any) -> dt.timedelta:
 
 
 def fingerprint(arguments: dict[str, Any]) -> dict[str, str]:
-    """A short hash of each argument's value (which ones changed can be told, none is kept)."""
+    """
+    A short hash of each argument's value (which ones changed can be told, none is kept).
+
+    :param arguments: the arguments that shape the file, by name.
+    """
     return {
         name: hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:16]
         for name, value in arguments.items()
