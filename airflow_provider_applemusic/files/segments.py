@@ -80,7 +80,11 @@ class SegmentEncoder:
         return self.size() >= part_size
 
     def add(self, batch: list[dict[str, Any]]) -> bytes:
-        """Encode ``batch``; the bytes ready now."""
+        """
+        Encode ``batch``; the bytes ready now.
+
+        :param batch: the items of one page, in order.
+        """
         if not batch:
             return b""
         if self.file_format == "parquet":

@@ -207,9 +207,14 @@ class ResumableWrite:
         replace: bool,
     ) -> int:
         """
-        Encode and stage ``batches`` (one per page; ``positions`` holds each page's pager position,
-        taken as the page was yielded), checkpointing as parts become durable, then commit; the
-        file's size. ``skipped()`` tells the window's skip count so far.
+        Encode and stage ``batches``, checkpointing as parts become durable, then commit; the
+        file's size.
+
+        :param batches: the items to write, one batch per page, in order.
+        :param positions: each page's pager position, taken as the page was yielded
+            (:func:`positioned`); one is taken per batch.
+        :param skipped: ``skipped()`` tells the window's skip count so far.
+        :param replace: False: refuse a file that appeared at the target meanwhile.
         """
         encoder = SegmentEncoder(
             self.resource, self.file_format, self.compression, self.mark["encoder"] if self.mark else None
