@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
 #: each page after the first starts this many positions early, to notice shifted offsets
 PAGING_OVERLAP = 1
@@ -123,6 +123,20 @@ class PageStitcher:
         del self._recent[: max(0, len(self._recent) - self.page_size)]
         return result
 
+    def state(self) -> dict[str, Any]:
+        """Where the stitching stands, JSON-able and small (the ids seen are kept by the caller)."""
+        return {"recent": list(self._recent)}
+
+    def restore(self, state: dict[str, Any], seen: Iterable[str | None]) -> None:
+        """
+        Continue from :meth:`state` of an earlier stitcher.
+
+        :param state: what :meth:`state` returned.
+        :param seen: the ids yielded so far (items without an id as None).
+        """
+        self._recent = [str(i) for i in state.get("recent") or []]
+        self.seen.update(i for i in seen if i is not None)
+
     def stitch(
         self,
         page: dict[str, Any],
@@ -213,6 +227,20 @@ class PositionalStitcher(PageStitcher):
         del self._tail[: max(0, len(self._tail) - 2 * self.page_size)]
         return items
 
+    def state(self) -> dict[str, Any]:
+        """Where the stitching stands: the last entries' ids and whether entries are hidden."""
+        return {"tail": list(self._tail), "hidden": self._hidden}
+
+    def restore(self, state: dict[str, Any], seen: Iterable[str | None]) -> None:
+        """
+        Continue from :meth:`state` of an earlier stitcher.
+
+        :param state: what :meth:`state` returned.
+        :param seen: unused (entries are known by position).
+        """
+        self._tail = list(state.get("tail") or [])
+        self._hidden = bool(state.get("hidden"))
+
 
 def make_stitcher(identity: str, page_size: int) -> PageStitcher:
     """The stitcher of a listing whose items are known by ``identity`` (``id`` or ``position``)."""
@@ -281,6 +309,10 @@ class ListingPager:
         self.pages_in_flight = max(1, pages_in_flight)
         self.stats = PagerStats()
         self._lock = threading.Lock()
+        self._stitcher = make_stitcher(identity, page_size)
+        self._resume: dict[str, Any] | None = None
+        #: (next page index, covered, frontier, done) after the page yielded last
+        self._mark: tuple[int, int, int, bool] = (0, 0, 0, False)
 
     def _fetch(self, offset: int) -> dict[str, Any]:
         page = self.fetch_page(offset)
@@ -288,45 +320,118 @@ class ListingPager:
             self.stats.requests += 1
         return page
 
+    def position(self) -> dict[str, Any]:
+        """
+        Where the paging stands after the page yielded last, JSON-able (a few KB: the stitcher's
+        recent ids, not every id seen): give it to :meth:`resume_from` of a new pager of the same
+        listing to go on from the next page, without fetching again what was yielded.
+        """
+        index, covered, frontier, done = self._mark
+        return {
+            "index": index,
+            "covered": covered,
+            "frontier": frontier,
+            "done": done,
+            "pages": self.stats.pages,
+            "requests": self.stats.requests,
+            "items": self.stats.items,
+            "total": self.stats.total,
+            "page_size": self.page_size,
+            "identity": self.identity,
+            "stitcher": self._stitcher.state(),
+        }
+
+    def resume_from(self, position: dict[str, Any], seen: Iterable[str | None]) -> None:
+        """
+        Go on from ``position`` (:meth:`position` of an earlier pager of the same listing) when
+        iterated: the first page yielded is the one after it; stats go on from its figures.
+
+        :param position: what :meth:`position` returned.
+        :param seen: the ids yielded up to ``position``, in order (None for an item without one).
+        """
+        if position.get("page_size") != self.page_size or position.get("identity") != self.identity:
+            raise ValueError("the position is of a listing paged another way")
+        self._resume = position
+        self._stitcher.restore(position.get("stitcher") or {}, seen)
+        self.stats = PagerStats(
+            pages=int(position["pages"]),
+            requests=int(position["requests"]),
+            items=int(position["items"]),
+            total=position.get("total"),
+        )
+        self._mark = (
+            int(position["index"]),
+            int(position["covered"]),
+            int(position["frontier"]),
+            bool(position["done"]),
+        )
+
     def __iter__(self) -> Iterator[list[dict[str, Any]]]:
         """Yield, page by page in the API's order, the items not yet yielded."""
-        stitcher = make_stitcher(self.identity, self.page_size)
+        if self._resume is not None:
+            index, covered, frontier, done = self._mark
+            if done:
+                return
+            yield from self._pool(index, covered, frontier)
+            return
+        stitcher = self._stitcher = make_stitcher(self.identity, self.page_size)
         first = self._fetch(0)
         self.stats.pages = 1
         total = (first.get("meta") or {}).get("total")
         self.stats.total = total if isinstance(total, int) else None
         items = stitcher.fresh(first["data"], overlapped=False) or []
         self.stats.items += len(items)
-        yield items
         end = next_offset(first)
+        frontier = max(end or 0, self.stats.total or 0)
+        self._mark = (1, end or 0, frontier, end is None)
         if end is None:
+            yield items
             return
+        # the next pages are on their way while the caller handles the first one
+        yield from self._pool(1, end, frontier, head=items)
+
+    def _pool(
+        self, index: int, covered: int, frontier: int, head: list[dict[str, Any]] | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
         if self.pages_in_flight == 1:
-            yield from self._follow(stitcher, end, lambda offset: _Inline(self._fetch, offset))
+            yield from self._follow(
+                index, covered, frontier, lambda offset: _Inline(self._fetch, offset), head
+            )
             return
         with ThreadPoolExecutor(self.pages_in_flight, thread_name_prefix="apple-music-page") as pool:
-            yield from self._follow(stitcher, end, lambda offset: pool.submit(self._fetch, offset))
+            yield from self._follow(
+                index, covered, frontier, lambda offset: pool.submit(self._fetch, offset), head
+            )
 
     def _follow(
         self,
-        stitcher: PageStitcher,
-        end: int,
+        index: int,
+        covered: int,
+        frontier: int,
         submit: Callable[[int], Future[dict[str, Any]] | _Inline],
+        head: list[dict[str, Any]] | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
+        """
+        Pages from ``index`` on; ``covered``: the position after the last one a stitched page
+        covered (a first page that is not a listing page, a playlist's inline tracks, may cover
+        fewer than ``size``); ``frontier``: how far pages may be scheduled ahead; ``head``: the
+        items of the page before, yielded once the next pages are scheduled.
+        """
+        stitcher = self._stitcher
         size = self.page_size
         stride = max(1, size - PAGING_OVERLAP)
-        frontier = max(end, self.stats.total or 0)
         window = 2 * self.pages_in_flight if self.pages_in_flight > 1 else 1
         pending: dict[int, Future[dict[str, Any]] | _Inline] = {}
-        index = scheduled = 1
-        #: the position after the last one a stitched page covered (a first page that is not a
-        #: listing page, a playlist's inline tracks, may cover fewer than ``size``)
-        covered = end
+        scheduled = index
         try:
             while True:
                 while len(pending) < window and (scheduled * stride < frontier or not pending):
                     pending[scheduled] = submit(scheduled * stride)
                     scheduled += 1
+                if head is not None:
+                    yield head
+                    head = None
+                    continue
                 planned = index * stride
                 # a page fetched again from further back covered less than planned: fill the gap
                 while covered - PAGING_OVERLAP < planned:
@@ -334,20 +439,24 @@ class ListingPager:
                     gap, used, items = stitcher.stitch(
                         self._fetch(start), start, self._fetch, covered=covered
                     )
-                    yield self._count(items)
-                    if next_offset(gap) is None:
-                        return
+                    done = next_offset(gap) is None
                     covered = max(covered, used + size)
+                    self._mark = (index, covered, frontier, done)
+                    yield self._count(items)
+                    if done:
+                        return
                 page = pending.pop(index).result()
                 page, used, items = stitcher.stitch(page, planned, self._fetch, covered=covered)
-                yield self._count(items)
                 following = next_offset(page)
-                if following is None:
-                    return
                 covered = max(covered, used + size)
                 total = (page.get("meta") or {}).get("total")
-                frontier = max(frontier, following + 1, total if isinstance(total, int) else 0)
+                if following is not None:
+                    frontier = max(frontier, following + 1, total if isinstance(total, int) else 0)
                 index += 1
+                self._mark = (index, covered, frontier, following is None)
+                yield self._count(items)
+                if following is None:
+                    return
         finally:
             for future in pending.values():
                 future.cancel()

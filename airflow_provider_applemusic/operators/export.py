@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import itertools
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,12 @@ from airflow_provider_applemusic.operators.base import (
     DEFAULT_CONN_ID,
     AppleMusicBaseOperator,
     FileOutputMixin,
+)
+from airflow_provider_applemusic.operators.resume import (
+    DEFAULT_RESUME_WITHIN,
+    ResumableWrite,
+    positioned,
+    resume_window,
 )
 
 if TYPE_CHECKING:
@@ -113,9 +119,12 @@ class _Tally:
         self.started = time.monotonic()
 
     def add(self, items: list[dict[str, Any]]) -> None:
-        self.count += len(items)
-        for item in items:
-            self.ids.update(f"{item.get('id')}\n".encode())
+        self.add_ids([item.get("id") for item in items])
+
+    def add_ids(self, ids: list[Any]) -> None:
+        self.count += len(ids)
+        for item_id in ids:
+            self.ids.update(f"{item_id}\n".encode())
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -160,6 +169,7 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
     :param added_before: keep items added before this instant.
     :param playlist_tracks: with ``library-playlists``, each playlist carries all its tracks.
     :param enrich: ``catalog`` and/or ``ratings`` (see :class:`AppleMusicExportOperator`).
+    :param resume_within: how old a failed try's checkpoint may be to go on from it.
     """
 
     def __init__(
@@ -179,6 +189,7 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         added_before: str | dt.datetime | None = None,
         playlist_tracks: bool = False,
         enrich: Iterable[str] | str | None = None,
+        resume_within: Any = DEFAULT_RESUME_WITHIN,
         **kwargs: Any,
     ) -> None:
         super().__init__(apple_music_conn_id=apple_music_conn_id, **kwargs)
@@ -220,6 +231,9 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         self.added_after = added_after
         self.added_before = added_before
         self.playlist_tracks = playlist_tracks
+        if not (isinstance(resume_within, str) and "{{" in resume_within):
+            resume_window(resume_within)  # a template is checked once rendered
+        self.resume_within = resume_within
 
     def check_format(self, file_format: Any, compression: Any) -> tuple[str, str | None]:
         """
@@ -241,7 +255,7 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
 
         :param context: the task's context.
         """
-        result = self.export()
+        result = self.export(context)
         self.record_snapshot(context, result.snapshot_state)
         self.emit_asset_events(context, result.event_extra())
         return self.xcom_value(result)
@@ -258,30 +272,44 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
             value["enrichment"] = result.enrichment
         return value
 
-    def export(self) -> ExportResult:
-        """Check the rendered arguments, then page, encode and write; see the class."""
+    def export(self, context: Context | None = None) -> ExportResult:
+        """
+        Check the rendered arguments, then page, enrich, encode and write; see the class. With a
+        task state store in ``context``, a failed try's pages are kept for the next one
+        (:mod:`~airflow_provider_applemusic.operators.resume`).
+
+        :param context: the task's context (None: nothing is kept for a next try).
+        """
         window = AddedWindow.from_arguments(self.added_after, self.added_before)
         query = self._query.with_language(self.language) if self._query is not None else None
+        resume_within = resume_window(self.resume_within)
         target = self.destination()
         self.hook.validate()
         self.refuse_existing(target, nothing_was="fetched")
         if query is None:
             return self._export_replay(target)
-        tally = _Tally(self.hook.query_pager(query, pages_in_flight=self.max_concurrency))
-        # the store's client is set up before paging starts, so that pages are not kept waiting
-        writer = self.writer(target)
-        writer.prepare()
-        # the first page is read before the store is touched: what fails there (a refused token,
-        # a listing the account does not serve) leaves no trace in it, not even a temporary file
-        enricher = Enricher(self.enrich) if self.enrich else None
-        pages = self._enriched(iter(tally.pager), enricher, window, query)
-        first = next(pages)
-        size = self.write(
-            writer,
-            self._batches(itertools.chain([first], pages), window, tally),
-            self.resource,
+        run = ResumableWrite(
+            context,
+            target,
+            self.resume_arguments(target),
+            resume_within=resume_within,
+            log=self.log,
+            retries=int(self.retries or 0),
+            resource=self.resource,
+            file_format=self.file_format,
+            compression=self.compression,
             enrich=self.enrich,
         )
+        # the store's client is set up before paging starts, so that pages are not kept waiting
+        run.prepare()
+        tally = _Tally(self.hook.query_pager(query, pages_in_flight=self.max_concurrency))
+        tally.add_ids(run.resume_pager(tally.pager))
+        window.skipped_without_date_added = run.skipped
+        positions: deque[dict[str, Any]] = deque()
+        enricher = Enricher(self.enrich) if self.enrich else None
+        pages = self._enriched(positioned(tally.pager, tally.pager, positions), enricher, window, query)
+        batches = self._batches(pages, window, tally)
+        size = run.write(batches, positions, lambda: window.skipped_without_date_added, replace=self.replace)
         self._log_progress(tally)
         result = self._result(target, size, window, tally)
         if enricher is not None:
@@ -290,9 +318,32 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         self._log_exported(result, tally)
         return result
 
+    def resume_arguments(self, target: Location) -> dict[str, Any]:
+        """
+        The rendered arguments that shape the file: a try resumes an earlier one only if all are
+        the same.
+
+        :param target: where the file goes.
+        """
+        return {
+            "target": target.uri,
+            "connection": self.apple_music_conn_id,
+            "resource": self.resource,
+            "file_format": self.file_format,
+            "compression": self.compression,
+            "include": self.include,
+            "extend": self.extend,
+            "language": self.language,
+            "page_size": self.page_size,
+            "added_after": str(self.added_after),
+            "added_before": str(self.added_before),
+            "playlist_tracks": self.playlist_tracks,
+            "enrich": list(self.enrich),
+        }
+
     def _enriched(
         self,
-        pages: Iterator[list[dict[str, Any]]],
+        pages: Iterable[list[dict[str, Any]]],
         enricher: Enricher | None,
         window: AddedWindow,
         query: ListingQuery,
@@ -302,7 +353,7 @@ class ListingExportBaseOperator(FileOutputMixin, AppleMusicBaseOperator):
         keeps (only those are looked up), enriched, in order.
         """
         if enricher is None:
-            return pages
+            return iter(pages)
         kept = ([item for item in page if window.keeps(item)] for page in pages)
         return iter(self.hook.enrich_pages(kept, enricher, language=query.params.get("l")))
 
@@ -455,6 +506,10 @@ class AppleMusicExportOperator(ListingExportBaseOperator):
         ``ratings``: each item gains ``rating`` (1 love, -1 dislike, null), 200 ids a request.
         Not for ``library-artists``. The look-ups share the export's concurrency, retries and
         request budget and run while later pages are fetched; the order stays the service's.
+    :param resume_within: a try that follows a failed one goes on from where it stopped (the
+        pages fetched are not fetched again) when its checkpoint is younger than this and the
+        arguments are the same, else it starts over (see ``docs/resuming.md``): a ``timedelta``
+        or a number of seconds; 0: always start over. (templated)
     :return: ``{"uri", "resource", "count", "bytes", "format", "compression",
         "skipped_without_date_added"}`` (and, with ``enrich``, ``"enrichment"``: the counts of
         ``catalog_ok``, ``catalog_none``, ``catalog_withdrawn``, ``loved``, ``disliked``,
@@ -469,6 +524,7 @@ class AppleMusicExportOperator(ListingExportBaseOperator):
         "language",
         "added_after",
         "added_before",
+        "resume_within",
     )
 
     def __init__(
@@ -490,6 +546,7 @@ class AppleMusicExportOperator(ListingExportBaseOperator):
         added_before: str | dt.datetime | None = None,
         playlist_tracks: bool = False,
         enrich: Iterable[str] | str | None = None,
+        resume_within: Any = DEFAULT_RESUME_WITHIN,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -507,6 +564,7 @@ class AppleMusicExportOperator(ListingExportBaseOperator):
             added_before=added_before,
             playlist_tracks=playlist_tracks,
             enrich=enrich,
+            resume_within=resume_within,
             **kwargs,
         )
         self.path = path

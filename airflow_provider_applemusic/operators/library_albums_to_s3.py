@@ -23,8 +23,8 @@ class LibraryAlbumsToS3Operator(ListingExportBaseOperator):
 
     Pages ``GET /v1/me/library/albums`` concurrently (in the API's order, each album once),
     streams the albums as JSON Lines or one JSON array, optionally gzipped, into S3 with a
-    multipart upload (a single PUT for small outputs). The object appears only when complete:
-    on failure the upload is aborted and an object already at the key is left untouched.
+    multipart upload (parts of 5 MiB; a retry resumes it). The object appears only when complete:
+    an object already at the key is left untouched; the last failed try aborts the upload.
 
     :param s3_key: the key, or a full ``s3://bucket/key`` URL when ``s3_bucket`` is None; used
         exactly as given. (templated)

@@ -51,6 +51,7 @@ def test_the_template_fields_are_the_documented_ones() -> None:
         "language",
         "added_after",
         "added_before",
+        "resume_within",
     )
     assert LibraryAlbumsToS3Operator.template_fields == (
         "s3_key",
