@@ -181,6 +181,11 @@ class Enricher:
         return self._full(only_full=False)
 
     def _register(self, page: _Page, number: int, item: dict[str, Any]) -> None:
+        # the keys stand in one order whichever answer comes first: the same input, the same bytes
+        if "catalog" in self.enrich:
+            item["catalog"] = item["catalog_status"] = None
+        if "ratings" in self.enrich:
+            item["rating"] = None
         if "catalog" in self.enrich:
             catalog_type = CATALOG_TYPE.get(str(item.get("type")))
             catalog_id = catalog_id_of(item) if catalog_type else None

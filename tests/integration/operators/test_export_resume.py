@@ -435,3 +435,24 @@ def test_a_refused_part_upload_is_resumed_from_the_parts_before_it(
     assert emulator.stats.requests <= -(-(S3_SONGS * 2 - 100) // STRIDE) + 1 - covered + SLACK
     assert s3.read("songs.jsonl") == s3.read("reference.jsonl")
     assert s3.leftovers("songs.jsonl", "reference.jsonl") == []
+
+
+def test_an_enriched_parquet_export_resumes_with_its_catalog_and_rating_columns(
+    start_emulator: Any, tmp_path: Any
+) -> None:
+    import pyarrow.parquet as pq
+
+    emulator = _start(start_emulator, songs=LOCAL_SONGS, hidden_every=13)
+    local = _Local(tmp_path)
+    kwargs: dict[str, Any] = {"file_format": "parquet", "enrich": ["catalog", "ratings"]}
+    fail_page = 40
+    checkpoint, reference, resumed = _fail_then_resume(emulator, local, "songs.parquet", fail_page, **kwargs)
+    # up to 4 pages wait for their look-ups: those before the failure may not be staged yet
+    assert checkpoint["mark"]["pager"]["index"] >= fail_page - 4
+    # the resumed try looks up only what it had not written: fewer requests than the whole export
+    assert resumed < reference - fail_page // 2, (reference, resumed)
+    whole = pq.read_table(local.uri("reference-songs.parquet").removeprefix("file://")).to_pylist()
+    got = pq.read_table(local.uri("songs.parquet").removeprefix("file://")).to_pylist()
+    assert got == whole
+    assert {"isrc", "catalog_status", "rating"} <= set(got[0])
+    assert {row["catalog_status"] for row in got} >= {"ok", "none"}

@@ -99,6 +99,19 @@ def test_a_repeated_catalog_id_is_asked_once_and_every_repeat_is_kept_and_enrich
     assert (enricher.stats.loved, enricher.stats.unrated, enricher.stats.catalog_ok) == (2, 1, 3)
 
 
+@pytest.mark.parametrize("ratings_first", [True, False])
+def test_the_keys_stand_in_one_order_whichever_answer_comes_first(ratings_first: bool) -> None:
+    enricher = Enricher(("catalog", "ratings"))
+    page = [song("i.1", "101"), {"id": "i.2", "type": "library-songs", "attributes": {}}]  # i.2: an upload
+    enricher.add(page)
+    catalog, ratings = enricher.flush()
+    answers = [(ratings, {"i.1": -1}), (catalog, {"101": {"isrc": "A"}})]
+    for lookup, found in answers if ratings_first else reversed(answers):
+        enricher.answer(lookup, found)
+    (out,) = enricher.ready()
+    assert [list(item)[-3:] for item in out] == [["catalog", "catalog_status", "rating"]] * 2
+
+
 def test_ratings_by_item_type_unrated_disliked_and_types_without_ratings() -> None:
     enricher = Enricher(("ratings",))
     page = [
