@@ -84,7 +84,10 @@ class SegmentEncoder:
         :param part_size: the stage's part size.
         """
         if self.file_format == "parquet":
-            return self.size() >= max(part_size, PARQUET_MIN_SEGMENT)
+            # the row groups written, not an estimate of the rows pending: cut then, the segment
+            # (with its pending rows) fills one part by itself; a segment cut on the estimate came
+            # out just under a part, joined the next, and parts twice the size were held in memory
+            return self._segment_bytes >= max(part_size, PARQUET_MIN_SEGMENT)
         return self.size() >= part_size
 
     def add(self, batch: list[dict[str, Any]]) -> bytes:

@@ -9,7 +9,7 @@ JSON-able dict) lets a stage of a later process reopen it (:func:`reopen_stage`)
 
 - S3: one multipart upload *to the target key* (the object appears only when it is completed;
   an aborted or abandoned upload never does); parts of at least 5 MiB (S3's minimum but the
-  last), uploaded in the background, at most ``PARTS_IN_MEMORY`` at once; sidecars as small
+  last), uploaded in the background, at most ``STAGED_PARTS_IN_MEMORY`` at once; sidecars as small
   objects under ``<key>.applemusic-staged/<upload>/``, deleted on commit or discard.
 - Local files: a folder beside the target (``.<name>.applemusic-staged-<token>``) holding the
   file so far and the sidecars; checked (size, CRC-32) when reopened; moved into place on commit.
@@ -32,13 +32,16 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError
 from airflow_provider_applemusic.files.location import LocalFileLocation, S3Location, StoreLocation
-from airflow_provider_applemusic.files.writers import PART_SIZE, PARTS_IN_MEMORY
+from airflow_provider_applemusic.files.writers import PART_SIZE
 
 if TYPE_CHECKING:
     from airflow_provider_applemusic.files.location import Location
 
 #: a local stage is checkpointed after each part of about this many bytes (a few pages)
 LOCAL_PART_SIZE = 256 * 1024
+#: S3: parts being uploaded at once; the next page waits for the oldest beyond this (each part
+#: is held in memory until S3 has it)
+STAGED_PARTS_IN_MEMORY = 2
 STAGED_MARK = "applemusic-staged"
 
 
@@ -272,7 +275,9 @@ class S3Stage(Stage):
         self._broken = False
         #: (number, ETag, size) of the parts known durable, in order
         self.parts: list[tuple[int, str, int]] = []
-        self._pending = bytearray()
+        #: the bytes of the next part, as they came (joined once, when uploaded)
+        self._pending: list[bytes] = []
+        self._pending_size = 0
         self._pending_sidecars: list[dict[str, Any]] = []
         self._uploads: list[tuple[Future[tuple[int, str, int]], Any]] = []
         self._pool: ThreadPoolExecutor | None = None
@@ -323,18 +328,25 @@ class S3Stage(Stage):
         return sidecars
 
     def add(self, data: bytes, sidecar: dict[str, Any], mark: Any) -> None:
-        self._pending += data
+        self._take(data)
         self._pending_sidecars.append(sidecar)
-        if len(self._pending) >= self.part_size:
+        if self._pending_size >= self.part_size:
             self._upload(mark)
-        self._collect(block=len(self._uploads) >= PARTS_IN_MEMORY)
+        self._collect(block=len(self._uploads) >= STAGED_PARTS_IN_MEMORY)
+
+    def _take(self, data: bytes) -> None:
+        if data:
+            self._pending.append(data)
+            self._pending_size += len(data)
 
     def _upload(self, mark: Any) -> None:
         number = len(self.parts) + len(self._uploads) + 1
-        data, sidecar = bytes(self._pending), _merge(self._pending_sidecars)
-        self._pending, self._pending_sidecars = bytearray(), []
+        # a part made of one segment goes as it is: no copy of its bytes
+        data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
+        sidecar = _merge(self._pending_sidecars)
+        self._pending, self._pending_size, self._pending_sidecars = [], 0, []
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(PARTS_IN_MEMORY, thread_name_prefix="apple-music-part")
+            self._pool = ThreadPoolExecutor(STAGED_PARTS_IN_MEMORY, thread_name_prefix="apple-music-part")
         self._uploads.append((self._pool.submit(self._put_part, number, data, sidecar), mark))
 
     def _put_part(self, number: int, data: bytes, sidecar: dict[str, Any]) -> tuple[int, str, int]:
@@ -381,7 +393,7 @@ class S3Stage(Stage):
 
     def commit(self, tail: bytes, *, replace: bool) -> int:
         """As :meth:`Stage.commit`; a part that fails leaves the stage for the caller to keep or discard."""
-        self._pending += tail
+        self._take(tail)
         if not (self._pending or self.parts or self._uploads):
             try:
                 return self._put_empty(replace=replace)

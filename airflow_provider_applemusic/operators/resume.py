@@ -243,23 +243,27 @@ class ResumableWrite:
         if self.mark is None:
             self.stage.start()
             self._save()
-        buffer, steady = bytearray(), True
+        # the segment's bytes as the encoder gave them, joined once when the segment is cut
+        buffer: list[bytes] = []
+        steady = True
         ids: list[Any] = []
         position: dict[str, Any] | None = None
         try:
             for batch in itertools.chain(head, iterator):
                 steady = False
                 position = positions.popleft()
-                buffer += encoder.add(batch)
+                buffer.append(encoder.add(batch))
                 ids.extend(item.get("id") for item in batch)
                 if encoder.due(self.stage.part_size):
                     self._cut(encoder, buffer, ids, metas, position, skipped())
-                    buffer, ids = bytearray(), []
+                    buffer, ids = [], []
                 else:
                     self._checkpoint()  # a part uploaded in the background since
                 steady = True
             steady = False
-            tail = bytes(buffer) + encoder.finish(metas)
+            buffer.append(encoder.finish(metas))
+            tail = b"".join(buffer)
+            buffer.clear()
             size = self.stage.commit(tail, replace=replace)
         except BaseException:
             self._fail(encoder, buffer, ids, metas, position, skipped(), steady)
@@ -271,7 +275,7 @@ class ResumableWrite:
     def _cut(
         self,
         encoder: SegmentEncoder,
-        buffer: bytearray,
+        buffer: list[bytes],
         ids: list[Any],
         metas: list[str],
         position: dict[str, Any] | None,
@@ -281,7 +285,10 @@ class ResumableWrite:
         if meta:
             metas.append(meta)
         mark = {"pager": position, "encoder": encoder.state(), "skipped": skipped}
-        self.stage.add(bytes(buffer) + data, {"ids": ids, "metas": [meta] if meta else []}, mark)
+        buffer.append(data)
+        segment = b"".join(buffer)
+        buffer.clear()  # the segment's pieces go before it is staged: one copy in memory
+        self.stage.add(segment, {"ids": ids, "metas": [meta] if meta else []}, mark)
         self._checkpoint()
 
     def _checkpoint(self) -> None:
@@ -317,7 +324,7 @@ class ResumableWrite:
     def _fail(
         self,
         encoder: SegmentEncoder,
-        buffer: bytearray,
+        buffer: list[bytes],
         ids: list[Any],
         metas: list[str],
         position: dict[str, Any] | None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import random
 from typing import Any
 
 import pytest
@@ -97,3 +98,40 @@ def test_an_empty_export_is_a_valid_empty_file(file_format: str, compression: st
     if file_format == "parquet" or compression:
         assert body, "an empty gzip or Parquet file still has bytes"
     assert _records(body, file_format, compression) == []
+
+
+def test_a_parquet_segment_cut_when_due_fills_a_part_by_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A segment smaller than a part would join the next one: parts of twice the size in memory."""
+    import pyarrow.parquet as pq
+
+    from airflow_provider_applemusic.files import parquet, segments
+
+    monkeypatch.setattr(parquet, "ROW_GROUP_ROWS", 40)
+    monkeypatch.setattr(segments, "PARQUET_MIN_SEGMENT", 0)
+    rng = random.Random(3)
+    # like real records, they compress well: an estimate from their Arrow size falls short
+    songs = [
+        {
+            "id": f"i.{n:05d}",
+            "type": "library-songs",
+            "attributes": {"name": f"Song {rng.randrange(9)}", "genreNames": ["Pop", "Rock"] * 20},
+        }
+        for n in range(4_000)
+    ]
+    part_size = 8 * 1024
+    encoder = SegmentEncoder("library-songs", "parquet", "snappy")
+    body, segment, sizes, metas = bytearray(), 0, [], []
+    for start in range(0, len(songs), 25):
+        data = encoder.add(songs[start : start + 25])
+        body += data
+        segment += len(data)
+        if encoder.due(part_size):
+            data, meta = encoder.cut()
+            body += data
+            sizes.append(segment + len(data))
+            segment = 0
+            metas.append(meta)
+    body += encoder.finish(metas)
+    assert len(sizes) >= 3
+    assert min(sizes) >= part_size
+    assert pq.read_table(io.BytesIO(bytes(body))).column("id").to_pylist() == [s["id"] for s in songs]
