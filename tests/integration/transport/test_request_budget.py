@@ -28,9 +28,12 @@ from airflow_provider_applemusic.transport.budget import (
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-#: the key's limit in these tests, and the budget held below it
+#: the key's limit in these tests, and the budget held below it. The emulator counts arrivals in
+#: a sliding second; on a starved machine a request paced for one second can arrive in the next
+#: with those paced after it (0.12 s late was enough at 9 a second), so the budget keeps 20% of
+#: margin, as a client of the real service keeps some for network jitter
 KEY_LIMIT = 10
-BUDGET = 9.0
+BUDGET = 8.0
 USERS = 3
 #: library pages each user's export asks for (albums / page size)
 PAGES = 8
