@@ -26,6 +26,11 @@ return string.format('%.6f', tat - t)
 """
 
 
+#: a request that wakes later than this after its slot (or one interval, if longer) takes a new
+#: one: see :meth:`RequestBudget._missed`
+MISSED_AFTER = 0.05
+
+
 class BudgetStoreError(AppleMusicError):
     """The shared budget's store could not be reached (the URL is never in the message)."""
 
@@ -96,7 +101,9 @@ class RequestBudget:
     """
     At most ``rate`` request starts a second on one Apple Developer team (the service throttles
     per team, so every key of a team shares it), evenly spaced: each request reserves the next
-    start (generic cell rate algorithm) and waits for it.
+    start (generic cell rate algorithm) and waits for it. A request that wakes well after its
+    start (the process was paused) takes a new one rather than go out in a burst with the others
+    whose starts passed in the pause.
 
     In this process's store the rate is this process's (a task's: a pool slot's); in a shared
     store (Redis) it is the team's, across every key, worker, the triggerer and every user. Retries
@@ -112,6 +119,8 @@ class RequestBudget:
         if not rate > 0:
             raise ValueError(f"rate must be greater than 0, got {rate!r}")
         self.rate = rate
+        #: seconds between two request starts
+        self.interval = 1.0 / rate
         self.key = f"applemusic:budget:{key}"
         self.store = store
 
@@ -122,17 +131,36 @@ class RequestBudget:
 
     def acquire(self) -> float:
         """Wait for this request's start; returns the seconds waited."""
-        wait = self.store.reserve(self.key, 1.0 / self.rate)
-        if wait > 0:
-            time.sleep(wait)
-        return wait
+        began = time.monotonic()
+        for attempt in range(2):
+            asked = time.monotonic()
+            slot = asked + self.store.reserve(self.key, self.interval)
+            if slot > asked:
+                time.sleep(slot - asked)
+            if attempt or not self._missed(slot):
+                break
+        return time.monotonic() - began
 
     async def acquire_async(self) -> float:
         """:meth:`acquire` for the event loop (a shared store is asked from a thread)."""
-        if self.shared:
-            wait = await asyncio.to_thread(self.store.reserve, self.key, 1.0 / self.rate)
-        else:
-            wait = self.store.reserve(self.key, 1.0 / self.rate)
-        if wait > 0:
-            await asyncio.sleep(wait)
-        return wait
+        began = time.monotonic()
+        for attempt in range(2):
+            asked = time.monotonic()
+            if self.shared:
+                slot = asked + await asyncio.to_thread(self.store.reserve, self.key, self.interval)
+            else:
+                slot = asked + self.store.reserve(self.key, self.interval)
+            delay = slot - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if attempt or not self._missed(slot):
+                break
+        return time.monotonic() - began
+
+    def _missed(self, slot: float) -> bool:
+        """
+        Whether a request woke too late for its slot (a paused process: garbage collection, a
+        starved CPU): requests whose slots passed in the pause would go out together, a burst
+        over the budget, so each takes one new slot instead (once: then it goes, late or not).
+        """
+        return time.monotonic() - slot > max(self.interval, MISSED_AFTER)

@@ -29,9 +29,10 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 #: the key's limit in these tests, and the budget held below it. The emulator counts arrivals in
-#: a sliding second; on a starved machine a request paced for one second can arrive in the next
-#: with those paced after it (0.12 s late was enough at 9 a second), so the budget keeps 20% of
-#: margin, as a client of the real service keeps some for network jitter
+#: a sliding second. A budget sends at most one request more in any second than its rate, even
+#: across a pause of the process (garbage collection, a starved CPU: a request woken after its
+#: slot takes a new one); the margin is for the emulator, which shares the tests' process and its
+#: pauses, and so may stamp a request sent before a pause with one sent after it
 KEY_LIMIT = 10
 BUDGET = 8.0
 USERS = 3
