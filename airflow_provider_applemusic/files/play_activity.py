@@ -237,6 +237,46 @@ def _not_an_export(name: str, header: list[str], what: str, missing: list[str]) 
     )
 
 
+def _rows(
+    export_file: ExportFile,
+    fields: dict[str, tuple[str, ...]],
+    required: Sequence[str],
+    what: str,
+    on_malformed: Callable[[int, str], None],
+) -> Iterator[Any]:
+    """
+    A CSV file of the export: first the columns of ``fields`` found in its header (a config error
+    naming the file and its columns when one of ``required`` is not), then ``(line, row)`` for
+    each row, with ``row`` None for a malformed one (``on_malformed`` told why); blank lines skipped.
+    """
+    with export_file.open() as stream:
+        rows = _reader(stream)
+        header = next(rows, [])
+        columns = _columns(header, fields)
+        missing = [" or ".join(fields[f]) for f in required if f not in columns]
+        if missing:
+            raise _not_an_export(export_file.name, header, what, missing)
+        yield columns
+        width = len(header)
+        line = 1
+        while True:
+            line += 1
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except csv.Error as err:
+                on_malformed(line, str(err))
+                yield line, None
+                continue
+            if not row:
+                continue
+            well_formed = len(row) == width
+            if not well_formed:
+                on_malformed(line, f"{len(row)} fields, the header has {width}")
+            yield line, row if well_formed else None
+
+
 def epoch_ms(text: str) -> int:
     """An ISO 8601 time (``2018-10-12T00:35:49.792Z``; no zone: UTC) as ms since the epoch."""
     text = text.strip()
@@ -273,33 +313,11 @@ def play_activity_rows(
     ``no_duration`` or ``malformed``; ``on_malformed(line, why)`` is told of each malformed row).
     A file without the play-activity columns raises a config error naming it and its columns.
     """
-    with export_file.open() as stream:
-        rows = _reader(stream)
-        header = next(rows, [])
-        columns = _columns(header, FIELDS)
-        missing = [" or ".join(FIELDS[f]) for f in REQUIRED if f not in columns]
-        if missing:
-            raise _not_an_export(export_file.name, header, "the play activity", missing)
-        width = len(header)
-        get = [columns.get(field) for field in FIELDS]
-        line = 1
-        while True:
-            line += 1
-            try:
-                row = next(rows)
-            except StopIteration:
-                return
-            except csv.Error as err:
-                on_malformed(line, str(err))
-                yield "malformed"
-                continue
-            if not row:  # a blank line
-                continue
-            if len(row) != width:
-                on_malformed(line, f"{len(row)} fields, the header has {width}")
-                yield "malformed"
-                continue
-            yield _segment(row, get, rule, line, on_malformed)
+    table = _rows(export_file, FIELDS, REQUIRED, "the play activity", on_malformed)
+    columns = next(table)
+    get = [columns.get(field) for field in FIELDS]
+    for line, row in table:
+        yield "malformed" if row is None else _segment(row, get, rule, line, on_malformed)
 
 
 def _segment(
@@ -353,39 +371,20 @@ def daily_tracks_rows(
     The daily-tracks file as ``(day YYYY-MM-DD, title, artist, catalog id)``, the title and
     artist split from ``Track Description`` (``Artist - Title``) at the first `` - ``.
     """
-    with export_file.open() as stream:
-        rows = _reader(stream)
-        header = next(rows, [])
-        columns = _columns(header, DAILY_FIELDS)
-        missing = [" or ".join(DAILY_FIELDS[f]) for f in DAILY_FIELDS if f not in columns]
-        if missing:
-            raise _not_an_export(export_file.name, header, "the daily tracks", missing)
-        width = len(header)
-        for line, row in enumerate(_safe(rows, on_malformed), start=2):
-            if row is None or len(row) != width:
-                if row is not None:
-                    on_malformed(line, f"{len(row)} fields, the header has {width}")
-                continue
-            catalog_id = row[columns["catalog_id"]].strip()
-            day = row[columns["day"]].strip()
-            artist, separator, title = row[columns["description"]].partition(" - ")
-            if not separator:
-                artist, title = "", artist
-            if not catalog_id or not re.fullmatch(r"\d{8}", day) or not title.strip():
-                on_malformed(line, "no track identifier, date or description")
-                continue
-            yield f"{day[:4]}-{day[4:6]}-{day[6:]}", title.strip(), artist.strip() or None, catalog_id
-
-
-def _safe(rows: Iterator[list[str]], on_malformed: Callable[[int, str], None]) -> Iterator[list[str] | None]:
-    while True:
-        try:
-            yield next(rows)
-        except StopIteration:
-            return
-        except csv.Error as err:
-            on_malformed(0, str(err))
-            yield None
+    table = _rows(export_file, DAILY_FIELDS, tuple(DAILY_FIELDS), "the daily tracks", on_malformed)
+    columns = next(table)
+    for line, row in table:
+        if row is None:
+            continue
+        catalog_id = row[columns["catalog_id"]].strip()
+        day = row[columns["day"]].strip()
+        artist, separator, title = row[columns["description"]].partition(" - ")
+        if not separator:
+            artist, title = "", artist
+        if not catalog_id or not re.fullmatch(r"\d{8}", day) or not title.strip():
+            on_malformed(line, "no track identifier, date or description")
+            continue
+        yield f"{day[:4]}-{day[4:6]}-{day[6:]}", title.strip(), artist.strip() or None, catalog_id
 
 
 def describe(found: Sequence[ExportFile]) -> dict[str, Any]:

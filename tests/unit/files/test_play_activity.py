@@ -185,3 +185,23 @@ def test_pieces_of_one_zip_with_one_missing_are_refused_naming_them(tmp_path: pa
     os.remove(export.files[1])
     with pytest.raises(AppleMusicConfigError, match=r"not all there: .*Part 1 of 2\.zip \(of 2 parts\)"):
         _read(export.source)
+
+
+def test_daily_tracks_tell_malformed_rows_by_their_line_and_skip_blank_lines(tmp_path: pathlib.Path) -> None:
+    header = "Country,Track Identifier,Media type,Date Played,Track Description"
+    lines = [
+        header,
+        "USA,1440857781,AUDIO,20240501,Artist - First",
+        "",
+        "USA,1440857781,AUDIO",  # cut short
+        "USA,1440857781,AUDIO,20240502," + "x" * 200_000,  # over the csv module's field limit
+        "USA,1440857782,AUDIO,20240503,Artist - Last",
+    ]
+    (tmp_path / "Apple Music - Play History Daily Tracks.csv").write_text("\n".join(lines) + "\n")
+    told: list[tuple[int, str]] = []
+    with export_files([(str(tmp_path), "export")]) as found:
+        [daily] = found
+        parsed = list(daily_tracks_rows(daily, lambda line, why: told.append((line, why))))
+    assert [title for _, title, _, _ in parsed] == ["First", "Last"]
+    assert [line for line, _ in told] == [4, 5]
+    assert "field larger than field limit" in told[1][1]
