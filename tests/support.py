@@ -18,6 +18,15 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 #: ``user_token``'s default: the emulator's own Music User Token (``None`` sends none)
 OWN_USER_TOKEN = "own"
 
+#: the developer key's limit in the request-budget tests, and the budget held below it. The
+#: emulator counts arrivals in a sliding second. A budget sends at most one request more in any
+#: second than its rate, even across a pause of the process (garbage collection, a starved CPU:
+#: a request woken after its slot takes a new one); the margin is for the emulator, which shares
+#: the tests' process and its pauses, and so may stamp a request sent before a pause together
+#: with those sent after it
+KEY_LIMIT = 10
+BUDGET = 8.0
+
 
 def developer_token(emulator: AppleMusicEmulator, **changes: Any) -> str:
     """

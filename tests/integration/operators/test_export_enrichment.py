@@ -18,6 +18,7 @@ from airflow_provider_applemusic.api.resources import LISTING_RESOURCES
 from airflow_provider_applemusic.exceptions import AppleMusicConfigError, AppleMusicError
 from airflow_provider_applemusic.hooks.apple_music import AppleMusicHook
 from airflow_provider_applemusic.operators.export import EXPORTABLE, AppleMusicExportOperator
+from tests.support import BUDGET, KEY_LIMIT
 
 SONGS = 1_000
 BOTH = ["catalog", "ratings"]
@@ -254,9 +255,9 @@ def test_history_items_are_rated_by_their_own_type(start_emulator: Any, tmp_path
 def test_look_ups_draw_on_the_connections_request_budget(
     start_emulator: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    emulator = start_emulator(songs=700, rate_limit=10)
+    emulator = start_emulator(songs=700, rate_limit=KEY_LIMIT)
     conn = emulator.connection_dict()
-    conn["extra"]["requests_per_second"] = 9.0
+    conn["extra"]["requests_per_second"] = BUDGET
     monkeypatch.setenv("AIRFLOW_CONN_APPLE_MUSIC_DEFAULT", json.dumps(conn))
     result = _export(resource="library-songs", path=str(tmp_path / "songs.jsonl"), enrich=BOTH)
     stats = emulator.stats
@@ -264,7 +265,7 @@ def test_look_ups_draw_on_the_connections_request_budget(
     assert look_ups >= 10 and stats.requests >= look_ups + 8
     # pages and look-ups together, evenly spaced at the budget's rate: never throttled
     assert set(stats.statuses) == {200}
-    assert stats.accepted_rate() <= 9.0 * 1.1
+    assert stats.accepted_rate() <= BUDGET * 1.1
 
 
 def test_with_a_date_window_only_the_items_kept_are_looked_up(start_emulator: Any, tmp_path: Any) -> None:

@@ -24,17 +24,11 @@ from airflow_provider_applemusic.transport.budget import (
     RedisBudgetStore,
     budget_store,
 )
+from tests.support import BUDGET, KEY_LIMIT
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-#: the key's limit in these tests, and the budget held below it. The emulator counts arrivals in
-#: a sliding second. A budget sends at most one request more in any second than its rate, even
-#: across a pause of the process (garbage collection, a starved CPU: a request woken after its
-#: slot takes a new one); the margin is for the emulator, which shares the tests' process and its
-#: pauses, and so may stamp a request sent before a pause with one sent after it
-KEY_LIMIT = 10
-BUDGET = 8.0
 USERS = 3
 #: library pages each user's export asks for (albums / page size)
 PAGES = 8
