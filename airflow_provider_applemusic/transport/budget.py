@@ -135,8 +135,9 @@ class RequestBudget:
         for attempt in range(2):
             asked = time.monotonic()
             slot = asked + self.store.reserve(self.key, self.interval)
-            if slot > asked:
-                time.sleep(slot - asked)
+            delay = slot - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
             if attempt or not self._missed(slot):
                 break
         return time.monotonic() - began
