@@ -237,17 +237,17 @@ def _not_an_export(name: str, header: list[str], what: str, missing: list[str]) 
     )
 
 
-def _rows(
+@contextlib.contextmanager
+def _table(
     export_file: ExportFile,
     fields: dict[str, tuple[str, ...]],
     required: Sequence[str],
     what: str,
     on_malformed: Callable[[int, str], None],
-) -> Iterator[Any]:
+) -> Iterator[tuple[dict[str, int], Iterator[tuple[int, list[str] | None]]]]:
     """
-    A CSV file of the export: first the columns of ``fields`` found in its header (a config error
-    naming the file and its columns when one of ``required`` is not), then ``(line, row)`` for
-    each row, with ``row`` None for a malformed one (``on_malformed`` told why); blank lines skipped.
+    A CSV file of the export, open: the columns of ``fields`` found in its header (a config error
+    naming the file and its columns when one of ``required`` is not) and its rows.
     """
     with export_file.open() as stream:
         rows = _reader(stream)
@@ -256,25 +256,33 @@ def _rows(
         missing = [" or ".join(fields[f]) for f in required if f not in columns]
         if missing:
             raise _not_an_export(export_file.name, header, what, missing)
-        yield columns
-        width = len(header)
-        line = 1
-        while True:
-            line += 1
-            try:
-                row = next(rows)
-            except StopIteration:
-                return
-            except csv.Error as err:
-                on_malformed(line, str(err))
-                yield line, None
-                continue
-            if not row:
-                continue
-            well_formed = len(row) == width
-            if not well_formed:
-                on_malformed(line, f"{len(row)} fields, the header has {width}")
-            yield line, row if well_formed else None
+        yield columns, _lines(rows, len(header), on_malformed)
+
+
+def _lines(
+    rows: Iterator[list[str]], width: int, on_malformed: Callable[[int, str], None]
+) -> Iterator[tuple[int, list[str] | None]]:
+    """
+    ``(line, row)`` for each row after the header, ``row`` None for a malformed one
+    (``on_malformed`` told why); blank lines skipped.
+    """
+    line = 1
+    while True:
+        line += 1
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            on_malformed(line, str(err))
+            yield line, None
+            continue
+        if not row:
+            continue
+        well_formed = len(row) == width
+        if not well_formed:
+            on_malformed(line, f"{len(row)} fields, the header has {width}")
+        yield line, row if well_formed else None
 
 
 def epoch_ms(text: str) -> int:
@@ -313,11 +321,10 @@ def play_activity_rows(
     ``no_duration`` or ``malformed``; ``on_malformed(line, why)`` is told of each malformed row).
     A file without the play-activity columns raises a config error naming it and its columns.
     """
-    table = _rows(export_file, FIELDS, REQUIRED, "the play activity", on_malformed)
-    columns = next(table)
-    get = [columns.get(field) for field in FIELDS]
-    for line, row in table:
-        yield "malformed" if row is None else _segment(row, get, rule, line, on_malformed)
+    with _table(export_file, FIELDS, REQUIRED, "the play activity", on_malformed) as (columns, lines):
+        get = [columns.get(field) for field in FIELDS]
+        for line, row in lines:
+            yield "malformed" if row is None else _segment(row, get, rule, line, on_malformed)
 
 
 def _segment(
@@ -371,20 +378,20 @@ def daily_tracks_rows(
     The daily-tracks file as ``(day YYYY-MM-DD, title, artist, catalog id)``, the title and
     artist split from ``Track Description`` (``Artist - Title``) at the first `` - ``.
     """
-    table = _rows(export_file, DAILY_FIELDS, tuple(DAILY_FIELDS), "the daily tracks", on_malformed)
-    columns = next(table)
-    for line, row in table:
-        if row is None:
-            continue
-        catalog_id = row[columns["catalog_id"]].strip()
-        day = row[columns["day"]].strip()
-        artist, separator, title = row[columns["description"]].partition(" - ")
-        if not separator:
-            artist, title = "", artist
-        if not catalog_id or not re.fullmatch(r"\d{8}", day) or not title.strip():
-            on_malformed(line, "no track identifier, date or description")
-            continue
-        yield f"{day[:4]}-{day[4:6]}-{day[6:]}", title.strip(), artist.strip() or None, catalog_id
+    table = _table(export_file, DAILY_FIELDS, tuple(DAILY_FIELDS), "the daily tracks", on_malformed)
+    with table as (columns, lines):
+        for line, row in lines:
+            if row is None:
+                continue
+            catalog_id = row[columns["catalog_id"]].strip()
+            day = row[columns["day"]].strip()
+            artist, separator, title = row[columns["description"]].partition(" - ")
+            if not separator:
+                artist, title = "", artist
+            if not catalog_id or not re.fullmatch(r"\d{8}", day) or not title.strip():
+                on_malformed(line, "no track identifier, date or description")
+                continue
+            yield f"{day[:4]}-{day[4:6]}-{day[6:]}", title.strip(), artist.strip() or None, catalog_id
 
 
 def describe(found: Sequence[ExportFile]) -> dict[str, Any]:
